@@ -1,0 +1,85 @@
+// Package handlers turns HTTP requests into calls on the models and renders
+// pages and JSON. Handlers stay thin: bind a form, make one store call,
+// render or redirect.
+package handlers
+
+import (
+	"log/slog"
+	"time"
+
+	"margin/mail"
+	"margin/models"
+	"margin/views"
+)
+
+// Config is what handlers need to know about the deployment.
+type Config struct {
+	BaseURL              string
+	RequireVerifiedEmail bool
+	SecureCookies        bool   // cookies carry Secure (the site is served over HTTPS)
+	SessionSecret        []byte // signs the session cookie
+	SetupToken           string // one-time token for /setup; empty when an admin exists
+	Limits               Limits
+}
+
+// Limits are the rate limits handlers apply. docs/security.md documents the
+// defaults and the tests read them from here.
+type Limits struct {
+	SignInPerAddress  models.Limit // failed sign-ins per client address
+	SignInPerAccount  models.Limit // failed sign-ins per account
+	RegisterPerAddr   models.Limit // registrations per client address
+	VerifyPerAddr     models.Limit // verification attempts per client address
+	Comments          models.CommentLimits
+	MaxRequestBytes   int64 // any request body
+	MaxJSONBytes      int64 // JSON API bodies
+	MaxUploadBytes    int64 // document uploads
+	ShutdownGrace     time.Duration
+	RequestTimeout    time.Duration
+	QueuePageSize     int
+	SessionCookieName string
+}
+
+// DefaultLimits are the production limits.
+func DefaultLimits() Limits {
+	return Limits{
+		SignInPerAddress:  models.Limit{Max: 50, Window: 15 * time.Minute},
+		SignInPerAccount:  models.Limit{Max: 10, Window: 15 * time.Minute},
+		RegisterPerAddr:   models.Limit{Max: 10, Window: time.Hour},
+		VerifyPerAddr:     models.Limit{Max: 30, Window: time.Hour},
+		Comments:          models.DefaultCommentLimits,
+		MaxRequestBytes:   int64(models.MaxSourceBytes) + 1<<20,
+		MaxJSONBytes:      1 << 20,
+		MaxUploadBytes:    int64(models.MaxSourceBytes) + 1<<20,
+		ShutdownGrace:     20 * time.Second,
+		RequestTimeout:    60 * time.Second,
+		QueuePageSize:     50,
+		SessionCookieName: "margin_session",
+	}
+}
+
+// Handler holds the dependencies of every handler.
+type Handler struct {
+	store    *models.Store
+	views    *views.Engine
+	mail     mail.Sender
+	cfg      Config
+	log      *slog.Logger
+	sessions *sessionStore
+	setup    *setupState
+}
+
+// New builds the handlers.
+func New(store *models.Store, v *views.Engine, m mail.Sender, cfg Config, log *slog.Logger) *Handler {
+	if cfg.Limits.SessionCookieName == "" {
+		cfg.Limits = DefaultLimits()
+	}
+	return &Handler{
+		store:    store,
+		views:    v,
+		mail:     m,
+		cfg:      cfg,
+		log:      log,
+		sessions: newSessionStore(store, cfg.SessionSecret, cfg.Limits.SessionCookieName, cfg.SecureCookies),
+		setup:    &setupState{token: cfg.SetupToken},
+	}
+}

@@ -1,0 +1,83 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"margin/static"
+)
+
+// Routes registers every route. Each route states its guard here, so the
+// authorisation rules can be read (and tested) in one place.
+func (h *Handler) Routes(e *echo.Echo) {
+	e.GET("/healthz", h.Healthz)
+	e.GET("/static/*", echo.WrapHandler(staticHandler()))
+
+	api := e.Group("/api/v1", middleware.BodyLimit(bytesString(h.cfg.Limits.MaxJSONBytes)), h.LoadUser)
+	api.GET("/openapi.json", h.OpenAPIJSON)
+	api.GET("/openapi.yaml", h.OpenAPIYAML)
+	api.POST("/register", h.APIRegister, RequireJSON)
+	api.POST("/verify", h.APIVerify, RequireJSON)
+	api.POST("/tokens", h.APICreateToken, RequireJSON)
+	api.GET("/me", h.APIMe, RequireUser)
+	api.GET("/users", h.APIUsers, RequireAdmin)
+	api.POST("/users/:id/role", h.APISetRole, RequireAdmin, RequireJSON)
+	api.GET("/documents", h.APIDocuments)
+	api.GET("/documents/:slug", h.APIDocument)
+	api.GET("/documents/:slug/comments", h.APIComments)
+	api.GET("/documents/:slug/export", h.Export, RequireModerator)
+	api.POST("/documents/:slug/comments", h.APISubmitComment, RequireUser, RequireJSON)
+	api.GET("/comments/:id", h.APIComment)
+	api.POST("/comments/:id/decision", h.APIDecide, RequireModerator, RequireJSON)
+	api.GET("/moderation/queue", h.APIQueue, RequireModerator)
+	// Document uploads may be larger than other API bodies.
+	e.POST("/api/v1/documents", h.APICreateDocument,
+		middleware.BodyLimit(bytesString(h.cfg.Limits.MaxUploadBytes)), h.LoadUser, RequireModerator)
+
+	web := e.Group("", middleware.BodyLimit(bytesString(h.cfg.Limits.MaxRequestBytes)), h.LoadUser, h.CSRF())
+	web.GET("/", h.Home)
+	web.GET("/register", h.ShowRegister)
+	web.POST("/register", h.Register)
+	web.GET("/setup", h.ShowSetup)
+	web.POST("/setup", h.Setup)
+	web.GET("/login", h.ShowLogin)
+	web.POST("/login", h.Login)
+	web.POST("/logout", h.Logout)
+	web.GET("/verify", h.ShowVerify)
+	web.POST("/verify", h.Verify)
+	web.GET("/documents/:slug", h.ShowDocument)
+	web.POST("/documents/:slug/comments", h.SubmitComment, RequireUser)
+	web.GET("/documents/:slug/export", h.Export, RequireModerator)
+	web.GET("/me/comments", h.MyComments, RequireUser)
+	web.GET("/comments/:id", h.ShowComment)
+	web.POST("/comments/:id/decision", h.Decide, RequireModerator)
+	web.GET("/moderation", h.Moderation, RequireModerator)
+	web.GET("/admin", h.Admin, RequireModerator)
+	web.POST("/admin/documents", h.ImportDocument, RequireModerator)
+	web.POST("/admin/users/:id/role", h.SetRole, RequireAdmin)
+}
+
+// Healthz answers 200 when the database answers.
+func (h *Handler) Healthz(c echo.Context) error {
+	if err := h.store.Ping(c.Request().Context()); err != nil {
+		h.log.Error("health check failed", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func staticHandler() http.Handler {
+	fs := http.StripPrefix("/static/", http.FileServerFS(static.FS))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Assets change only with a new binary; a day is a fair trade-off
+		// between freshness after upgrades and bandwidth.
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		fs.ServeHTTP(w, r)
+	})
+}
+
+func bytesString(n int64) string {
+	return formatInt(n) + "B"
+}

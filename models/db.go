@@ -1,0 +1,156 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names a supported SQL database.
+type Dialect string
+
+// Supported dialects.
+const (
+	SQLite Dialect = "sqlite"
+)
+
+// DatabaseURL is a parsed MARGIN_DATABASE_URL.
+type DatabaseURL struct {
+	Dialect Dialect
+	Path    string // SQLite file
+}
+
+// ParseDatabaseURL understands sqlite://PATH (relative or absolute) and
+// sqlite:///abs/path.
+func ParseDatabaseURL(raw string) (DatabaseURL, error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		p := strings.TrimPrefix(raw, "sqlite://")
+		if i := strings.IndexByte(p, '?'); i >= 0 {
+			p = p[:i]
+		}
+		if p == "" {
+			return DatabaseURL{}, fmt.Errorf("database url %q: missing file path", raw)
+		}
+		return DatabaseURL{Dialect: SQLite, Path: p}, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return DatabaseURL{}, fmt.Errorf("database url: PostgreSQL is not supported by this build yet")
+	default:
+		return DatabaseURL{}, fmt.Errorf("database url %q: want sqlite://PATH", raw)
+	}
+}
+
+// sqliteDSN builds the go-sqlite3 DSN. WAL lets readers run beside the
+// writer; synchronous=FULL makes every commit durable before it returns (so
+// an acknowledged comment survives kill -9 and power loss); immediate
+// transactions take the write lock up front, so two writers queue on the
+// busy timeout instead of failing with SQLITE_BUSY on lock upgrade.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open connects to the database named by rawURL. It does not migrate.
+func Open(rawURL string, log logger.Interface) (*gorm.DB, Dialect, error) {
+	u, err := ParseDatabaseURL(rawURL)
+	if err != nil {
+		return nil, "", err
+	}
+	if log == nil {
+		log = logger.Discard
+	}
+	cfg := &gorm.Config{
+		Logger:                 log,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         true,
+		SkipDefaultTransaction: true, // writes that need one open it explicitly
+	}
+	if dir := filepath.Dir(u.Path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, "", fmt.Errorf("open database: %w", err)
+		}
+	}
+	db, err := gorm.Open(sqlite.Open(sqliteDSN(u.Path)), cfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, "", fmt.Errorf("open database: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(8)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return db, SQLite, nil
+}
+
+// Migrate brings the schema up to date from the embedded migrations of dialect.
+func Migrate(ctx context.Context, db *gorm.DB, dialect Dialect, migrations fs.FS) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	sub, err := fs.Sub(migrations, string(dialect))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, sub)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Backup writes a consistent copy of a live SQLite database to dest with
+// VACUUM INTO, which reads one snapshot while writers go on.
+func (s *Store) Backup(ctx context.Context, dest string) error {
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("backup: %s already exists", dest)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("backup: %w", err)
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := sqlDB.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}

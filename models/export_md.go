@@ -1,0 +1,270 @@
+package models
+
+import (
+	"bufio"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// markdownExport writes a Markdown report:
+//
+//	# Comments on TITLE (version N)
+//	Statuses: … Generated ….
+//	## ¶37, ¶39            (or "## Whole document"), when the paragraphs change
+//	> ¶37: paragraph text
+//	### Comment #ID — Kind, status
+//	By NAME (AFFILIATION), Group, CC\
+//	Visibility: … · Submitted … · Decided …
+//	> body
+//	**Proposed text:** / **Response:** and a block quote each, when present
+//
+// Text people typed (body, proposed text, response, paragraph text) stays
+// Markdown but goes inside a block quote (see writeQuote), so it cannot end
+// the comment, start a new one or swallow the rest of the report. Names,
+// affiliations and the title are put on one line with Markdown punctuation
+// escaped (see mdInline).
+type markdownExport struct {
+	exportState
+	bw    *bufio.Writer
+	rows  int
+	paras []int // paragraph numbers of the previous row
+}
+
+func newMarkdownExport(w io.Writer) *markdownExport {
+	return &markdownExport{bw: bufio.NewWriter(w)}
+}
+
+// Begin writes the title and the statuses line.
+func (e *markdownExport) Begin(m ExportMeta) error {
+	if err := e.check(true); err != nil {
+		return err
+	}
+	e.begun = true
+	w := e.bw
+	w.WriteString("# Comments on ")
+	w.WriteString(mdInline(m.DocumentTitle))
+	w.WriteString(" (version ")
+	w.WriteString(strconv.Itoa(m.Version))
+	w.WriteString(")\n\nStatuses: ")
+	if len(m.Statuses) == 0 {
+		w.WriteString("none")
+	}
+	for i, s := range m.Statuses {
+		if i > 0 {
+			w.WriteString(", ")
+		}
+		w.WriteString(mdInline(s))
+	}
+	w.WriteString(". Generated ")
+	w.WriteString(exportTime(m.GeneratedAt))
+	_, err := w.WriteString(".\n")
+	return e.fail(err)
+}
+
+// Row writes a paragraph heading when the paragraphs differ from the
+// previous row's, then the comment.
+func (e *markdownExport) Row(r ExportRow) error {
+	if err := e.check(false); err != nil {
+		return err
+	}
+	w := e.bw
+	if e.rows == 0 || !slices.Equal(e.paras, r.ParagraphNumbers) {
+		e.paras = append(e.paras[:0], r.ParagraphNumbers...)
+		if len(r.ParagraphNumbers) == 0 {
+			w.WriteString("\n## Whole document\n")
+		} else {
+			w.WriteString("\n## ")
+			w.WriteString(joinInts(r.ParagraphNumbers, "¶", ", "))
+			w.WriteString("\n")
+			for i, n := range r.ParagraphNumbers {
+				w.WriteString("\n")
+				writeQuote(w, "¶"+strconv.Itoa(n)+":", r.paragraphText(i))
+			}
+		}
+	}
+	e.rows++
+
+	w.WriteString("\n### Comment #")
+	w.WriteString(strconv.FormatInt(r.CommentID, 10))
+	w.WriteString(" — ")
+	w.WriteString(mdInline(joinNonEmpty(", ", KindLabel(r.Kind), r.Status)))
+	w.WriteString("\n\nBy ")
+	w.WriteString(mdInline(exportAuthor(r.AuthorName)))
+	if r.Affiliation != "" {
+		w.WriteString(" (")
+		w.WriteString(mdInline(r.Affiliation))
+		w.WriteString(")")
+	}
+	for _, s := range []string{StakeholderGroupLabel(r.StakeholderGroup), r.Country} {
+		if s != "" {
+			w.WriteString(", ")
+			w.WriteString(mdInline(s))
+		}
+	}
+	w.WriteString("\\\nVisibility: ")
+	w.WriteString(mdVisibility(r.Visibility))
+	w.WriteString(" · Submitted ")
+	w.WriteString(exportTime(r.CreatedAt))
+	if r.DecidedAt != nil {
+		w.WriteString(" · Decided ")
+		w.WriteString(exportTime(*r.DecidedAt))
+	}
+	w.WriteString("\n")
+	if r.Body != "" {
+		w.WriteString("\n")
+		writeQuote(w, "", r.Body)
+	}
+	if r.ProposedText != "" {
+		w.WriteString("\n**Proposed text:**\n\n")
+		writeQuote(w, "", r.ProposedText)
+	}
+	if r.Response != "" {
+		w.WriteString("\n**Response:**\n\n")
+		writeQuote(w, "", r.Response)
+	}
+	return e.fail(bufferedErr(w))
+}
+
+// End writes a note when there were no comments, and flushes.
+func (e *markdownExport) End() error {
+	if err := e.check(false); err != nil {
+		return err
+	}
+	e.ended = true
+	if e.rows == 0 {
+		e.bw.WriteString("\nNo comments with these statuses.\n")
+	}
+	return e.fail(e.bw.Flush())
+}
+
+// bufferedErr returns the error of an earlier write to w, if any (a
+// bufio.Writer keeps its first error and returns it from every later Write).
+func bufferedErr(w *bufio.Writer) error {
+	_, err := w.Write(nil)
+	return err
+}
+
+// mdVisibility describes a visibility for editors, with a warning where the
+// author must not be credited.
+func mdVisibility(v string) string {
+	switch v {
+	case VisibilityAnonymous:
+		return "anonymous (do not credit by name)"
+	case VisibilityPrivate:
+		return "private (moderators only; do not publish or credit)"
+	}
+	return mdInline(v)
+}
+
+// joinNonEmpty joins the non-empty parts with sep.
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
+
+// mdInline puts s on one line (runs of white space become one space) and
+// backslash-escapes the characters that could make Markdown or HTML of it:
+// \ ` * _ [ ] < > ~ |.
+func mdInline(s string) string {
+	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '`', '*', '_', '[', ']', '<', '>', '~', '|':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// writeQuote writes text as a block quote followed by nothing (the caller
+// adds blank lines). Every line, blank ones included, gets "> ", so the quote
+// is one block; whatever the text opens (a code fence, an HTML comment, a
+// list) is closed when the quote ends. ATX headings ("# …") outside code
+// fences are escaped so the text cannot add headings to the report's outline.
+// A non-empty label ("¶37:") starts the first line, or stands on a line of
+// its own when the text starts with code.
+func writeQuote(w *bufio.Writer, label, text string) {
+	lines := strings.Split(normalizeNewlines(strings.ToValidUTF8(text, "\uFFFD")), "\n")
+	if label != "" {
+		if startsCode(lines[0]) {
+			w.WriteString("> " + label + "\n>\n")
+		} else {
+			lines[0] = strings.TrimRight(label+" "+lines[0], " ")
+		}
+	}
+	escapeMarkdownHeadings(lines)
+	for _, l := range lines {
+		if l == "" {
+			w.WriteString(">\n")
+			continue
+		}
+		w.WriteString("> ")
+		w.WriteString(l)
+		w.WriteString("\n")
+	}
+}
+
+// startsCode reports whether line starts a fenced or indented code block.
+func startsCode(line string) bool {
+	if strings.HasPrefix(line, "    ") || strings.HasPrefix(line, "\t") {
+		return strings.TrimSpace(line) != ""
+	}
+	_, _, ok := codeFence(line)
+	return ok
+}
+
+// codeFence reports whether line is a code fence (up to three spaces, then
+// three or more ` or ~) and returns its character, length and whether the
+// rest of the line is blank.
+func codeFence(line string) (fence string, blankRest bool, ok bool) {
+	t := strings.TrimLeft(line, " ")
+	if len(line)-len(t) > 3 || len(t) < 3 || (t[0] != '`' && t[0] != '~') {
+		return "", false, false
+	}
+	n := len(t) - len(strings.TrimLeft(t, t[:1]))
+	if n < 3 {
+		return "", false, false
+	}
+	rest := t[n:]
+	if t[0] == '`' && strings.Contains(rest, "`") {
+		return "", false, false
+	}
+	return t[:n], strings.TrimSpace(rest) == "", true
+}
+
+// escapeMarkdownHeadings puts a backslash before the # of every ATX heading
+// line that is not inside a fenced code block.
+func escapeMarkdownHeadings(lines []string) {
+	open := "" // the fence of the open code block, if any
+	for i, l := range lines {
+		if f, blank, ok := codeFence(l); ok {
+			switch {
+			case open == "":
+				open = f
+			case f[0] == open[0] && len(f) >= len(open) && blank:
+				open = ""
+			}
+			continue
+		}
+		if open != "" {
+			continue
+		}
+		t := strings.TrimLeft(l, " ")
+		if len(l)-len(t) > 3 || !strings.HasPrefix(t, "#") {
+			continue
+		}
+		hashes := len(t) - len(strings.TrimLeft(t, "#"))
+		if hashes <= 6 && (hashes == len(t) || t[hashes] == ' ' || t[hashes] == '\t') {
+			lines[i] = l[:len(l)-len(t)] + "\\" + t
+		}
+	}
+}
