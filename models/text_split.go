@@ -57,7 +57,7 @@ func SplitText(src string) []SplitParagraph {
 			t := strings.Join(cur, " ")
 			out = append(out, SplitParagraph{
 				Kind: KindParagraph, Text: t,
-				HTML: "<p>" + html.EscapeString(t) + "</p>", Signature: Signature(t),
+				HTML: defuseJavascript("<p>" + html.EscapeString(t) + "</p>"), Signature: Signature(t),
 			})
 			cur = cur[:0]
 		}
@@ -114,7 +114,7 @@ func (s *mdSplitter) block(n ast.Node, depth int) {
 		s.add(KindParagraph, 0, dedent(s.span(n)), s.visible(n), s.render(n))
 	case *ast.HTMLBlock:
 		t := htmlVisibleText(s.htmlBlockSource(n))
-		s.add(KindParagraph, 0, t, t, "<p>"+html.EscapeString(t)+"</p>")
+		s.add(KindParagraph, 0, t, t, defuseJavascript("<p>"+html.EscapeString(t)+"</p>"))
 	default:
 		s.add(KindParagraph, 0, dedent(s.span(n)), s.visible(n), s.render(n))
 	}

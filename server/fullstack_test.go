@@ -154,11 +154,11 @@ func TestFullCycle(t *testing.T) {
 		t.Fatalf("api queue: %d %s", p.status, p.body)
 	}
 	decide := map[string][2]string{
-		"Say which norms.":                 {"accepted", "Will list them."},
-		"Both list items need sources.":    {"accepted", ""},
-		"The draft is too short overall.":  {"rejected", "Length is set by the mandate."},
-		"Cooperation needs funding.":       {"accepted", "Added."},
-		"Confidential concern.":            {"deferred", "For the next call."},
+		"Say which norms.":                {"accepted", "Will list them."},
+		"Both list items need sources.":   {"accepted", ""},
+		"The draft is too short overall.": {"rejected", "Length is set by the mandate."},
+		"Cooperation needs funding.":      {"accepted", "Added."},
+		"Confidential concern.":           {"deferred", "For the next call."},
 	}
 	for _, c := range queue {
 		d := decide[c.Body]
