@@ -92,4 +92,3 @@ func (f *fixture) comment(t testing.TB, u *models.User, body string, numbers ...
 }
 
 func ptr[T any](v T) *T { return &v }
-
