@@ -28,7 +28,9 @@ type Limits struct {
 	SignInPerAddress  models.Limit // failed sign-ins per client address
 	SignInPerAccount  models.Limit // failed sign-ins per account
 	RegisterPerAddr   models.Limit // registrations per client address
-	VerifyPerAddr     models.Limit // verification attempts per client address
+	VerifyPerAddr     models.Limit // token redemptions (verify, reset) per client address
+	ResetPerAddr      models.Limit // reset requests per client address
+	ResetPerAccount   models.Limit // reset mails per account
 	Comments          models.CommentLimits
 	MaxRequestBytes   int64 // any request body
 	MaxJSONBytes      int64 // JSON API bodies
@@ -37,6 +39,7 @@ type Limits struct {
 	RequestTimeout    time.Duration
 	QueuePageSize     int
 	SessionCookieName string
+	SessionIdle       time.Duration // sign-out after this long without a request
 }
 
 // DefaultLimits are the production limits.
@@ -46,6 +49,8 @@ func DefaultLimits() Limits {
 		SignInPerAccount:  models.Limit{Max: 10, Window: 15 * time.Minute},
 		RegisterPerAddr:   models.Limit{Max: 10, Window: time.Hour},
 		VerifyPerAddr:     models.Limit{Max: 30, Window: time.Hour},
+		ResetPerAddr:      models.Limit{Max: 10, Window: time.Hour},
+		ResetPerAccount:   models.Limit{Max: 3, Window: time.Hour},
 		Comments:          models.DefaultCommentLimits,
 		MaxRequestBytes:   int64(models.MaxSourceBytes) + 1<<20,
 		MaxJSONBytes:      1 << 20,
@@ -54,6 +59,7 @@ func DefaultLimits() Limits {
 		RequestTimeout:    60 * time.Second,
 		QueuePageSize:     50,
 		SessionCookieName: "margin_session",
+		SessionIdle:       models.SessionIdleTimeout,
 	}
 }
 
@@ -79,7 +85,7 @@ func New(store *models.Store, v *views.Engine, m mail.Sender, cfg Config, log *s
 		mail:     m,
 		cfg:      cfg,
 		log:      log,
-		sessions: newSessionStore(store, cfg.SessionSecret, cfg.Limits.SessionCookieName, cfg.SecureCookies),
+		sessions: newSessionStore(store, cfg.SessionSecret, cfg.Limits.SessionCookieName, cfg.SecureCookies, cfg.Limits.SessionIdle),
 		setup:    &setupState{token: cfg.SetupToken},
 	}
 }

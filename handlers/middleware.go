@@ -104,6 +104,13 @@ func (h *Handler) LoadUser(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		c.Set(ctxUser, u)
+		// Refresh the cookie's signed timestamp: the idle timeout counts
+		// from the last request, without a database write.
+		if !sess.IsNew && sess.ID != "" {
+			if err := h.sessions.setCookie(c.Response(), sess); err != nil {
+				return err
+			}
+		}
 		return next(c)
 	}
 }

@@ -93,6 +93,12 @@ func (h *Handler) ShowComment(c echo.Context) error {
 }
 
 func (h *Handler) renderComment(c echo.Context, code int, response string, errs map[string]string) error {
+	return h.renderCommentWith(c, code, response, nil, errs)
+}
+
+// renderCommentWith renders the comment page; edit, when not nil, refills
+// the author's edit form after a refused change.
+func (h *Handler) renderCommentWith(c echo.Context, code int, response string, edit *commentForm, errs map[string]string) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -114,7 +120,16 @@ func (h *Handler) renderComment(c echo.Context, code int, response string, errs 
 	for _, pid := range cm.ParagraphIDs {
 		p.Paragraphs = append(p.Paragraphs, refs[pid])
 	}
-	if u != nil && u.IsModerator() {
+	if u != nil && u.ID == cm.UserID && cm.Status == models.StatusPending && !cm.Withdrawn() {
+		p.CanEdit = true
+		p.Kinds, p.Visibilities = toViewOptions(models.CommentKinds), toViewOptions(models.Visibilities)
+		p.MaxBody, p.MaxProposed = models.MaxBodyLength, models.MaxProposedLength
+		p.Form = views.CommentForm{Body: cm.Body, ProposedText: cm.ProposedText, Kind: cm.Kind, Visibility: cm.Visibility}
+		if edit != nil {
+			p.Form = edit.view()
+		}
+	}
+	if u != nil && u.IsModerator() && !cm.Withdrawn() {
 		ds, err := h.store.Decisions(ctx, u, cm.ID)
 		if err != nil {
 			return err

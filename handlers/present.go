@@ -28,6 +28,9 @@ func commentView(c *models.CommentDetail, viewer *models.User) views.CommentView
 		DocumentSlug:     c.DocumentSlug,
 		DocumentTitle:    c.DocumentTitle,
 	}
+	if c.Withdrawn() {
+		v.Status, v.StatusLabel = models.StatusWithdrawn, "Withdrawn"
+	}
 	if c.ProposedText != "" {
 		v.ProposedHTML = template.HTML(models.RenderMarkdown(c.ProposedText)) //nolint:gosec // sanitised by bluemonday
 	}

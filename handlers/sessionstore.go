@@ -25,9 +25,11 @@ type sessionStore struct {
 
 const sessionUserKey = "uid"
 
-func newSessionStore(store *models.Store, secret []byte, name string, secure bool) *sessionStore {
+func newSessionStore(store *models.Store, secret []byte, name string, secure bool, idle time.Duration) *sessionStore {
 	codec := securecookie.New(secret, nil)
-	codec.MaxAge(int(models.SessionAbsoluteTimeout / time.Second))
+	// The cookie's signed timestamp is refreshed on every response, so
+	// MaxAge here is the idle timeout.
+	codec.MaxAge(int(idle / time.Second))
 	return &sessionStore{
 		store: store,
 		codec: codec,
@@ -72,7 +74,6 @@ func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	}
 	sess.ID = id
 	sess.IsNew = false
-	_ = s.store.TouchSession(r.Context(), id, row.LastSeenAt)
 	return sess, nil
 }
 
@@ -114,6 +115,11 @@ func (s *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	if err := s.store.SaveSession(r.Context(), sess.ID, uid, buf.Bytes()); err != nil {
 		return err
 	}
+	return s.setCookie(w, sess)
+}
+
+// setCookie writes the session cookie with a fresh signed timestamp.
+func (s *sessionStore) setCookie(w http.ResponseWriter, sess *sessions.Session) error {
 	enc, err := s.codec.Encode(sess.Name(), sess.ID)
 	if err != nil {
 		return err

@@ -61,7 +61,11 @@ type Comment struct {
 	UpdatedAt    time.Time
 	DecidedAt    *time.Time
 	DecidedBy    *int64
+	WithdrawnAt  *time.Time
 }
+
+// Withdrawn reports whether the author withdrew the comment.
+func (c *Comment) Withdrawn() bool { return c.WithdrawnAt != nil }
 
 // commentParagraph links a comment to a paragraph.
 type commentParagraph struct {
@@ -297,6 +301,7 @@ type CommentFilter struct {
 	AfterID     int64    // cursor: only ids greater than this
 	Limit       int      // 0 for no limit
 	OrderByID   bool     // oldest first by id, instead of document order
+	Live        bool     // leave out comments their authors withdrew
 }
 
 const commentDetailSelect = `c.*, u.name AS author_name, u.affiliation AS author_affiliation,
@@ -328,6 +333,9 @@ func (s *Store) Comments(ctx context.Context, viewer *User, f CommentFilter) ([]
 	}
 	if f.AfterID != 0 {
 		q = q.Where("c.id > ?", f.AfterID)
+	}
+	if f.Live {
+		q = q.Where("c.withdrawn_at IS NULL")
 	}
 	if f.OrderByID {
 		q = q.Order("c.id")

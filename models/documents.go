@@ -254,7 +254,7 @@ func (s *Store) ListDocuments(ctx context.Context, viewer *User) ([]DocumentSumm
 	err := s.db.WithContext(ctx).Raw(`
 		SELECT d.*,
 		  (SELECT COUNT(*) FROM paragraphs p WHERE p.document_id = d.id AND p.version = d.version) AS paragraph_count,
-		  (SELECT COUNT(*) FROM comments c WHERE c.document_id = d.id AND c.status <> 'spam' AND `+vis+`) AS comment_count
+		  (SELECT COUNT(*) FROM comments c WHERE c.document_id = d.id AND c.status <> 'spam' AND c.withdrawn_at IS NULL AND `+vis+`) AS comment_count
 		FROM documents d ORDER BY d.created_at DESC, d.id DESC`, args...).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
@@ -284,7 +284,7 @@ func (s *Store) ParagraphCommentCounts(ctx context.Context, d *Document, viewer 
 	err := s.db.WithContext(ctx).Raw(`
 		SELECT cp.paragraph_id, COUNT(*) AS n
 		FROM comment_paragraphs cp JOIN comments c ON c.id = cp.comment_id
-		WHERE c.document_id = ? AND c.status <> 'spam' AND `+vis+`
+		WHERE c.document_id = ? AND c.status <> 'spam' AND c.withdrawn_at IS NULL AND `+vis+`
 		GROUP BY cp.paragraph_id`, append([]any{d.ID}, args...)...).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("paragraph comment counts: %w", err)

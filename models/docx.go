@@ -104,16 +104,21 @@ func (c *docxCapped) Read(p []byte) (int, error) {
 
 // docxStyles maps paragraph style IDs to headings and list levels.
 type docxStyles struct {
-	heading map[string]int // style ID -> heading level 1-6
-	list    map[string]int // style ID -> list level, 0 = top
+	heading map[string]int  // style ID -> heading level 1-6
+	list    map[string]int  // style ID -> list level, 0 = top
+	toc     map[string]bool // table of contents styles, whose text repeats the headings
 }
 
 // docxBuiltinStyles knows the IDs English Word uses, for files without a
 // styles part.
 func docxBuiltinStyles() docxStyles {
-	st := docxStyles{heading: map[string]int{"Title": 1}, list: map[string]int{"ListParagraph": 0}}
-	for i := 1; i <= 6; i++ {
-		st.heading["Heading"+strconv.Itoa(i)] = i
+	st := docxStyles{heading: map[string]int{"Title": 1}, list: map[string]int{"ListParagraph": 0},
+		toc: map[string]bool{"TOCHeading": true}}
+	for i := 1; i <= 9; i++ {
+		if i <= 6 {
+			st.heading["Heading"+strconv.Itoa(i)] = i
+		}
+		st.toc["TOC"+strconv.Itoa(i)] = true
 	}
 	for _, base := range []string{"ListBullet", "ListNumber", "List"} {
 		st.list[base] = 0
@@ -149,6 +154,8 @@ func (st docxStyles) read(d *xml.Decoder) error {
 			name := strings.ToLower(docxAttr(se, "val"))
 			if name == "title" {
 				st.heading[id] = 1
+			} else if strings.HasPrefix(name, "toc ") {
+				st.toc[id] = true
 			} else if lvl, ok := strings.CutPrefix(name, "heading "); ok {
 				if n, err := strconv.Atoi(lvl); err == nil && n >= 1 && n <= 6 {
 					st.heading[id] = n
@@ -206,7 +213,7 @@ type docxPara struct {
 
 // docxSeg is text with one formatting.
 type docxSeg struct {
-	text         string
+	text         []byte // appended to run by run; a string would make this quadratic
 	bold, italic bool
 }
 
@@ -369,14 +376,17 @@ func (c *docxConverter) end(ee xml.EndElement) {
 // previous segment when the formatting is the same (Word splits runs often).
 func (c *docxConverter) add(p *docxPara, t string) {
 	if n := len(p.segs); n > 0 && p.segs[n-1].bold == c.bold && p.segs[n-1].italic == c.italic {
-		p.segs[n-1].text += t
+		p.segs[n-1].text = append(p.segs[n-1].text, t...)
 		return
 	}
-	p.segs = append(p.segs, docxSeg{text: t, bold: c.bold, italic: c.italic})
+	p.segs = append(p.segs, docxSeg{text: []byte(t), bold: c.bold, italic: c.italic})
 }
 
 // emit writes one finished paragraph as a Markdown block.
 func (c *docxConverter) emit(p *docxPara) {
+	if c.styles.toc[p.style] {
+		return
+	}
 	heading := c.styles.heading[p.style]
 	if heading == 0 && p.outline >= 0 {
 		heading = p.outline + 1
@@ -417,8 +427,8 @@ func (c *docxConverter) emit(p *docxPara) {
 func docxLine(segs []docxSeg, heading bool) string {
 	var b strings.Builder
 	for _, s := range segs {
-		core := strings.Join(strings.Fields(NormalizeText(s.text)), " ")
-		lead, trail := docxSpaceAt(s.text, true), docxSpaceAt(s.text, false)
+		core := strings.Join(strings.Fields(NormalizeText(string(s.text))), " ")
+		lead, trail := docxSpaceAt(string(s.text), true), docxSpaceAt(string(s.text), false)
 		if core == "" {
 			if lead {
 				b.WriteByte(' ')

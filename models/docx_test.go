@@ -91,6 +91,7 @@ func docxListPara(level, text string) string {
 
 // docxSampleBody is a short consultation draft as Word writes it.
 var docxSampleBody = docxPara("Title", docxRun("Draft Policy")) +
+	docxPara("TOCHeading", docxRun("Contents")) + docxPara("TOC1", docxRun("1 Scope"), `<w:r><w:tab/><w:t>1</w:t></w:r>`) +
 	docxPara("Heading1", docxRun("1 Scope")) +
 	docxPara("", `<w:r><w:t xml:space="preserve">This policy </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>app</w:t></w:r>`+
 		`<w:r><w:rPr><w:b/><w:bCs/></w:rPr><w:t xml:space="preserve">lies </w:t></w:r>`+
@@ -175,11 +176,13 @@ func TestDocxToMarkdownStyles(t *testing.T) {
 <w:style w:type="paragraph" w:styleId="berschrift1"><w:name w:val="heading 1"/><w:pPr><w:outlineLvl w:val="0"/></w:pPr></w:style>
 <w:style w:type="paragraph" w:styleId="Eigene"><w:name w:val="Eigene Überschrift"/><w:pPr><w:outlineLvl w:val="2"/></w:pPr></w:style>
 <w:style w:type="paragraph" w:styleId="Aufzhlungszeichen2"><w:name w:val="List Bullet 2"/></w:style>
+<w:style w:type="paragraph" w:styleId="Verzeichnis1"><w:name w:val="toc 1"/></w:style>
 </w:styles>`
 	body := docxPara("berschrift1", docxRun("Einleitung")) +
 		docxPara("Eigene", docxRun("Abschnitt")) +
 		`<w:p><w:pPr><w:outlineLvl w:val="1"/></w:pPr>` + docxRun("Direct outline") + `</w:p>` +
 		docxPara("Aufzhlungszeichen2", docxRun("Punkt")) +
+		docxPara("Verzeichnis1", docxRun("Einleitung 1")) +
 		docxPara("Standard", docxRun("Text"))
 	got, err := models.DocxToMarkdown(docxPackage(t, body, styles))
 	if err != nil {

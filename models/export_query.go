@@ -67,7 +67,7 @@ func (s *Store) StreamExport(ctx context.Context, viewer *User, d *Document, sta
 		JOIN users u ON u.id = c.user_id
 		LEFT JOIN comment_paragraphs cp ON cp.comment_id = c.id
 		LEFT JOIN paragraphs p ON p.id = cp.paragraph_id
-		WHERE c.document_id = ? AND c.status IN ?
+		WHERE c.document_id = ? AND c.status IN ? AND c.withdrawn_at IS NULL
 		ORDER BY c.sort_number IS NULL, c.sort_number, c.id, p.number`, d.ID, statuses).Rows()
 	if err != nil {
 		return fmt.Errorf("export: %w", err)

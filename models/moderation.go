@@ -73,6 +73,9 @@ func (s *Store) Decide(ctx context.Context, actor *User, commentID int64, to, re
 			return notFound(err)
 		}
 		from := c.Status
+		if c.Withdrawn() {
+			return public(ErrInvalidTransition, "The author withdrew this comment.")
+		}
 		if !CanMove(from, to) {
 			return public(ErrInvalidTransition, "A %s comment cannot be marked %s.", from, to)
 		}
@@ -145,7 +148,7 @@ func (s *Store) Queue(ctx context.Context, viewer *User, f QueueFilter) ([]Comme
 		f.Limit = 50
 	}
 	cs, err := s.Comments(ctx, viewer, CommentFilter{
-		DocumentID: f.DocumentID, Statuses: []string{f.Status}, AfterID: f.AfterID, Limit: f.Limit + 1, OrderByID: true,
+		DocumentID: f.DocumentID, Statuses: []string{f.Status}, AfterID: f.AfterID, Limit: f.Limit + 1, OrderByID: true, Live: true,
 	})
 	if err != nil {
 		return nil, 0, err

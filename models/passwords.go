@@ -1,15 +1,66 @@
 package models
 
 import (
+	"bufio"
 	"crypto/rand"
+	_ "embed"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
+
+//go:embed common_passwords.txt
+var commonPasswordsFile string
+
+var commonPasswords = sync.OnceValue(func() map[string]bool {
+	m := make(map[string]bool, 1024)
+	sc := bufio.NewScanner(strings.NewReader(commonPasswordsFile))
+	for sc.Scan() {
+		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
+			m[line] = true
+		}
+	}
+	return m
+})
+
+// CommonPassword reports whether p is on the list of common passwords, or
+// is one character repeated, or a run of consecutive digits or letters.
+func CommonPassword(p string) bool {
+	l := strings.ToLower(p)
+	if commonPasswords()[l] {
+		return true
+	}
+	runes := []rune(l)
+	same, up, down := true, true, true
+	for i := 1; i < len(runes); i++ {
+		same = same && runes[i] == runes[0]
+		up = up && runes[i] == runes[i-1]+1
+		down = down && runes[i] == runes[i-1]-1
+	}
+	return len(runes) > 0 && (same || up || down)
+}
+
+// PasswordProblem returns what is wrong with a new password, or "".
+func PasswordProblem(p string) string {
+	n := utf8.RuneCountInString(p)
+	switch {
+	case !utf8.ValidString(p) || strings.ContainsRune(p, 0):
+		return "The password contains characters that cannot be used."
+	case n < MinPasswordLength:
+		return fmt.Sprintf("Use at least %d characters.", MinPasswordLength)
+	case n > MaxPasswordLength:
+		return fmt.Sprintf("Use at most %d characters.", MaxPasswordLength)
+	case CommonPassword(p):
+		return "This password is too common and easy to guess. Choose another one."
+	}
+	return ""
+}
 
 // Password limits. The upper bound keeps hashing cost bounded; 128 is the
 // floor the project promises, we accept more.

@@ -11,7 +11,10 @@ import (
 )
 
 // Session lifetimes. A session ends after IdleTimeout without a request, and
-// in any case AbsoluteTimeout after sign-in.
+// in any case AbsoluteTimeout after sign-in. The idle timeout is enforced by
+// the signed timestamp of the cookie, which every response refreshes, so
+// that reading a page never writes to the database; the absolute one by the
+// row's expiry.
 const (
 	SessionIdleTimeout     = 7 * 24 * time.Hour
 	SessionAbsoluteTimeout = 30 * 24 * time.Hour
@@ -39,9 +42,7 @@ func (s *Store) LoadSession(ctx context.Context, id string) (*SessionRow, error)
 	if err != nil {
 		return nil, notFound(err)
 	}
-	now := s.now()
-	if !now.Before(row.ExpiresAt) || now.Sub(row.LastSeenAt) >= SessionIdleTimeout {
-		_ = s.DeleteSession(ctx, id)
+	if !s.now().Before(row.ExpiresAt) {
 		return nil, ErrNotFound
 	}
 	return &row, nil
@@ -63,16 +64,6 @@ func (s *Store) SaveSession(ctx context.Context, id string, userID *int64, data 
 		return fmt.Errorf("save session: %w", err)
 	}
 	return nil
-}
-
-// TouchSession records activity, at most once a minute per session to keep
-// writes down.
-func (s *Store) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
-	now := s.now()
-	if now.Sub(lastSeen) < time.Minute {
-		return nil
-	}
-	return s.db.WithContext(ctx).Model(&SessionRow{}).Where("id_hash = ?", HashToken(id)).Update("last_seen_at", now).Error
 }
 
 // DeleteSession ends one session.
@@ -98,7 +89,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) error {
 func (s *Store) PurgeExpired(ctx context.Context) error {
 	now := s.now()
 	db := s.db.WithContext(ctx)
-	if err := db.Where("expires_at <= ? OR last_seen_at <= ?", now, now.Add(-SessionIdleTimeout)).Delete(&SessionRow{}).Error; err != nil {
+	if err := db.Where("expires_at <= ? OR last_seen_at <= ?", now, now.Add(-SessionAbsoluteTimeout)).Delete(&SessionRow{}).Error; err != nil {
 		return fmt.Errorf("purge sessions: %w", err)
 	}
 	if err := db.Where("expires_at <= ?", now.Add(-24*time.Hour)).Delete(&EmailToken{}).Error; err != nil {

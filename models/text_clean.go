@@ -11,9 +11,9 @@ import (
 )
 
 // cleanLooksHTML matches what clipboard HTML from Word or a browser always
-// carries. Inline tags count only when closed, so a plain-text comment such
-// as "a <b and c> d" is not mistaken for markup.
-var cleanLooksHTML = regexp.MustCompile(`(?i)<!--\[if|mso-|<(html|head|body|meta|o:p|xml)\b|<br\s*/?>|` +
+// carries. Inline tags count only when closed and "mso-" only inside a tag,
+// so a plain-text comment such as "a <b and c> d" is not mistaken for markup.
+var cleanLooksHTML = regexp.MustCompile(`(?i)<!--\[if|<[a-z][^<>]*mso-|<(html|head|body|meta|o:p|xml)\b|<br\s*/?>|` +
 	`<(p|div|span|li|ul|ol|table|tr|td|h[1-6]|font|blockquote)(\s[^<>]*)?>|` +
 	`</(p|div|span|b|i|u|em|strong|li|ul|ol|a|h[1-6]|td|tr|table|font|blockquote|pre|code|sup|sub)\s*>`)
 

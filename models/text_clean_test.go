@@ -58,6 +58,7 @@ func TestCleanCommentBody(t *testing.T) {
 			"We suggest **adding** a reference."},
 		{"plain text with angle brackets unchanged", "Keep a < b and c > d exactly.", "Keep a < b and c > d exactly."},
 		{"plain text with pseudo tag unchanged", "Replace <name> with a <b and c> d", "Replace <name> with a <b and c> d"},
+		{"plain text mentioning mso- unchanged", "The mso-list style\n\nbreaks lists.", "The mso-list style\n\nbreaks lists."},
 		{"Markdown unchanged", "I propose:\n\n- **one**\n- _two_\n\n> quoted", "I propose:\n\n- **one**\n- _two_\n\n> quoted"},
 		{"plain text blank lines collapsed and trimmed", "\n\n  First\r\n\r\n\r\n\r\nSecond  \n\n", "First\n\nSecond"},
 		{"plain text NUL and zero-width dropped", "a\x00b\u200bc\u00a0d", "abc d"},

@@ -138,6 +138,8 @@ func (s *mdSplitter) listItem(list *ast.List, item ast.Node, depth int) {
 			txt = append(txt, unquote(s.span(c)))
 		case *ast.HTMLBlock:
 			txt = append(txt, htmlVisibleText(s.htmlBlockSource(c)))
+		case *ast.FencedCodeBlock, *ast.CodeBlock:
+			txt = append(txt, strings.Trim(s.lines(c), "\n"))
 		default:
 			txt = append(txt, dedent(s.span(c)))
 		}
@@ -236,7 +238,11 @@ func (s *mdSplitter) span(n ast.Node) string {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
-		note(c.Pos(), c.Pos()+1)
+		if _, ok := c.(*extast.Table); !ok {
+			// A table's position is that of the paragraph it was cut from,
+			// which may have kept lines of its own; its rows know better.
+			note(c.Pos(), c.Pos()+1)
+		}
 		if t, ok := c.(*ast.Text); ok {
 			note(t.Segment.Start, t.Segment.Stop)
 		}
@@ -254,14 +260,28 @@ func (s *mdSplitter) span(n ast.Node) string {
 		return ""
 	}
 	start = bytes.LastIndexByte(s.src[:start], '\n') + 1
-	if stop > 0 && s.src[stop-1] == '\n' {
-		stop--
-	} else if i := bytes.IndexByte(s.src[stop:], '\n'); i >= 0 {
-		stop += i
-	} else {
-		stop = len(s.src)
+	stop = s.lineEnd(stop)
+	if t, ok := n.(*extast.Table); ok && t.ChildCount() == 1 && stop < len(s.src) {
+		// A table without body rows ends with its delimiter row.
+		if i := bytes.IndexByte(s.src[stop+1:], '\n'); i >= 0 {
+			stop += 1 + i
+		} else {
+			stop = len(s.src)
+		}
 	}
 	return string(s.src[start:stop])
+}
+
+// lineEnd returns the end of the line p is in (p just after a newline
+// counts as the end of that line), without the newline.
+func (s *mdSplitter) lineEnd(p int) int {
+	if p > 0 && s.src[p-1] == '\n' {
+		return p - 1
+	}
+	if i := bytes.IndexByte(s.src[p:], '\n'); i >= 0 {
+		return p + i
+	}
+	return len(s.src)
 }
 
 // closingFence returns the end of a fenced code block's closing fence line,

@@ -16,10 +16,15 @@ import (
 // Token purposes for mailed single-use tokens.
 const (
 	PurposeVerify = "verify"
+	PurposeReset  = "reset"
 )
 
-// VerifyTokenTTL is how long an e-mail confirmation link stays valid.
-const VerifyTokenTTL = 72 * time.Hour
+// Token lifetimes: a confirmation link may wait in an inbox for days; a
+// password reset link is a key to the account and expires within the hour.
+const (
+	VerifyTokenTTL = 72 * time.Hour
+	ResetTokenTTL  = time.Hour
+)
 
 // EmailToken is a mailed single-use token; only its hash is stored.
 type EmailToken struct {
@@ -150,4 +155,70 @@ func (s *Store) UserByAPIToken(ctx context.Context, token string) (*User, error)
 		return nil, fmt.Errorf("user by api token: %w", err)
 	}
 	return &u, nil
+}
+
+// ResetPassword sets a new password with a mailed reset token. It confirms
+// the address too (the user proved they read its mail) and ends every
+// session of the user.
+func (s *Store) ResetPassword(ctx context.Context, token, password string) (*User, error) {
+	if msg := PasswordProblem(password); msg != "" {
+		return nil, ValidationError{"password": msg}
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	var u User
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		uid, err := s.useEmailToken(tx, token, PurposeReset)
+		if err != nil {
+			return err
+		}
+		if err := tx.First(&u, uid).Error; err != nil {
+			return notFound(err)
+		}
+		return s.setPassword(tx, &u, hash, true)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reset password: %w", err)
+	}
+	return &u, nil
+}
+
+// ChangePassword replaces a signed-in user's password after checking the
+// current one, and ends every session of the user.
+func (s *Store) ChangePassword(ctx context.Context, u *User, current, password string) error {
+	ok, err := CheckPassword(u.PasswordHash, current)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if !ok {
+		return ValidationError{"current_password": "This is not your current password."}
+	}
+	if msg := PasswordProblem(password); msg != "" {
+		return ValidationError{"password": msg}
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return s.setPassword(tx, u, hash, false)
+	})
+}
+
+// setPassword stores a new hash, optionally confirms the address, and ends
+// the user's sessions.
+func (s *Store) setPassword(tx *gorm.DB, u *User, hash string, verify bool) error {
+	now := s.now()
+	upd := map[string]any{"password_hash": hash, "password_changed_at": now, "updated_at": now}
+	if verify && u.EmailVerifiedAt == nil {
+		upd["email_verified_at"] = now
+		u.EmailVerifiedAt = &now
+	}
+	if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(upd).Error; err != nil {
+		return err
+	}
+	u.PasswordHash, u.PasswordChangedAt = hash, now
+	return tx.Where("user_id = ?", u.ID).Delete(&SessionRow{}).Error
 }

@@ -94,6 +94,8 @@ func (n *NewUser) Validate() error {
 	}
 	if msg := PasswordProblem(n.Password); msg != "" {
 		v["password"] = msg
+	} else if pw := strings.ToLower(n.Password); pw == n.Email || pw == strings.ToLower(n.Name) {
+		v["password"] = "Do not use your e-mail address or name as the password."
 	}
 	if n.Role == "" {
 		n.Role = RoleCommenter
@@ -111,20 +113,6 @@ func (n *NewUser) Validate() error {
 		v["role"] = "Unknown role."
 	}
 	return v.errOrNil()
-}
-
-// PasswordProblem returns what is wrong with a new password, or "".
-func PasswordProblem(p string) string {
-	n := utf8.RuneCountInString(p)
-	switch {
-	case !utf8.ValidString(p) || strings.ContainsRune(p, 0):
-		return "The password contains characters that cannot be used."
-	case n < MinPasswordLength:
-		return fmt.Sprintf("Use at least %d characters.", MinPasswordLength)
-	case n > MaxPasswordLength:
-		return fmt.Sprintf("Use at most %d characters.", MaxPasswordLength)
-	}
-	return ""
 }
 
 // validEmail accepts a bare addr-spec with a dotted domain and nothing that

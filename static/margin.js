@@ -126,10 +126,24 @@
     });
   }
 
+  // Ask before irreversible author actions marked with data-confirm.
+  function confirmButtons() {
+    var buttons = document.querySelectorAll("button[data-confirm]");
+    Array.prototype.forEach.call(buttons, function (button) {
+      if (!button.form) { return; }
+      button.form.addEventListener("submit", function (event) {
+        if (!window.confirm(button.getAttribute("data-confirm"))) {
+          event.preventDefault();
+        }
+      });
+    });
+  }
+
   function init() {
     characterCounters();
     commentLinks();
     spamConfirmation();
+    confirmButtons();
     focusErrorSummary();
   }
 

@@ -20,6 +20,7 @@ var templateFS embed.FS
 var PageNames = []string{
 	"home", "register", "setup", "login", "verify", "document",
 	"my_comments", "moderation", "comment", "admin", "error",
+	"password_forgot", "password_reset", "account",
 }
 
 // Engine renders the embedded page templates.

@@ -70,11 +70,14 @@ func populated() map[string]any {
 	setup := register
 	setup.SetupToken = "setup-token"
 	return map[string]any{
-		"home":     HomePage{Page: signedIn, Open: docs[:1], Others: docs[1:]},
-		"register": register,
-		"setup":    setup,
-		"login":    LoginPage{Page: signedIn, Email: evil, Next: "/documents/bpf", Error: evil},
-		"verify":   VerifyPage{Page: signedIn, Token: evil},
+		"home":            HomePage{Page: signedIn, Open: docs[:1], Others: docs[1:]},
+		"register":        register,
+		"setup":           setup,
+		"login":           LoginPage{Page: signedIn, Email: evil, Next: "/documents/bpf", Error: evil},
+		"verify":          VerifyPage{Page: signedIn, Token: evil},
+		"password_forgot": PasswordForgotPage{Page: Page{CSRF: "tok"}, Email: evil, Errors: map[string]string{"email": evil}},
+		"password_reset":  PasswordResetPage{Page: Page{CSRF: "tok"}, Token: evil, Errors: map[string]string{"password": evil}, MinPassword: 8, MaxPassword: 256},
+		"account":         AccountPage{Page: signedIn, Email: evil, Affiliation: evil, StakeholderGroup: "Civil society", Country: "Kenya", Errors: map[string]string{"current_password": evil}, MinPassword: 8},
 		"document": DocumentPage{
 			Page:     signedIn,
 			Document: DocumentView{Slug: "bpf", Title: evil, Status: "open", OpensAt: &when, Version: 1},
@@ -132,17 +135,20 @@ func populated() map[string]any {
 
 func zero() map[string]any {
 	return map[string]any{
-		"home":        HomePage{},
-		"register":    RegisterPage{},
-		"setup":       RegisterPage{SetupToken: "t"},
-		"login":       LoginPage{},
-		"verify":      VerifyPage{},
-		"document":    DocumentPage{},
-		"my_comments": MyCommentsPage{},
-		"moderation":  ModerationPage{},
-		"comment":     CommentPage{},
-		"admin":       AdminPage{},
-		"error":       ErrorPage{},
+		"home":            HomePage{},
+		"register":        RegisterPage{},
+		"setup":           RegisterPage{SetupToken: "t"},
+		"login":           LoginPage{},
+		"verify":          VerifyPage{},
+		"password_forgot": PasswordForgotPage{},
+		"password_reset":  PasswordResetPage{},
+		"account":         AccountPage{},
+		"document":        DocumentPage{},
+		"my_comments":     MyCommentsPage{},
+		"moderation":      ModerationPage{},
+		"comment":         CommentPage{},
+		"admin":           AdminPage{},
+		"error":           ErrorPage{},
 	}
 }
 

@@ -215,6 +215,46 @@ type CommentPage struct {
 	Moves      []Option // statuses the comment may move to
 	Response   string
 	Errors     map[string]string
+
+	// The author's own pending comment can be edited or withdrawn.
+	CanEdit      bool
+	Form         CommentForm
+	Kinds        []Option
+	Visibilities []Option
+	MaxBody      int
+	MaxProposed  int
+}
+
+// PasswordForgotPage is /password/forgot: ask for a reset link.
+type PasswordForgotPage struct {
+	Page
+	Email  string
+	Done   bool
+	Errors map[string]string
+}
+
+// PasswordResetPage is /password/reset: choose a new password with a
+// mailed token.
+type PasswordResetPage struct {
+	Page
+	Token       string
+	Done        bool
+	Errors      map[string]string
+	MinPassword int
+	MaxPassword int
+}
+
+// AccountPage is /me/account: the user's details and the password change
+// form.
+type AccountPage struct {
+	Page
+	Email            string
+	Affiliation      string
+	StakeholderGroup string
+	Country          string
+	Errors           map[string]string
+	MinPassword      int
+	MaxPassword      int
 }
 
 // UserRow is one user in the admin list.
