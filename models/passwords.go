@@ -3,8 +3,8 @@ package models
 import (
 	"bufio"
 	"crypto/rand"
-	_ "embed"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
