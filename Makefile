@@ -1,8 +1,9 @@
 # Margin: common tasks. `make check` is what to run before pushing.
 GO ?= go
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
+GOSEC ?= $(shell $(GO) env GOPATH)/bin/gosec
 
-.PHONY: run build test check fmt vet staticcheck race tools
+.PHONY: run build test check fmt vet staticcheck gosec race tools
 
 run:
 	$(GO) run ./server
@@ -21,11 +22,17 @@ vet:
 
 tools:
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	@test -x $(GOSEC) || $(GO) install github.com/securego/gosec/v2/cmd/gosec@latest
 
 staticcheck: tools
 	$(STATICCHECK) ./...
 
+# gosec must be clean: a finding is fixed or justified in the code with a
+# "#nosec Gxxx -- reason" comment.
+gosec: tools
+	$(GOSEC) -quiet ./...
+
 race:
 	$(GO) test -race -count=1 ./...
 
-check: fmt vet staticcheck race
+check: fmt vet staticcheck gosec race

@@ -82,8 +82,11 @@ func (h *Handler) APICreateDocument(c echo.Context) error {
 		}
 		var v models.ValidationError
 		if n, v = importFromForm(c, form); len(v) > 0 {
-			if v["file"] == msgUnsupportedFile {
+			switch v["file"] {
+			case msgUnsupportedFile:
 				return echo.NewHTTPError(http.StatusUnsupportedMediaType, msgUnsupportedFile)
+			case msgFileTooLarge:
+				return &models.TooLargeError{Field: "file", Message: msgFileTooLarge}
 			}
 			return v
 		}

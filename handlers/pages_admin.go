@@ -79,14 +79,21 @@ func (h *Handler) ImportDocument(c echo.Context) error {
 	}
 	n, errs := importFromForm(c, form)
 	if len(errs) > 0 {
-		return h.renderAdmin(c, http.StatusUnprocessableEntity, form, errs)
+		code := http.StatusUnprocessableEntity
+		if errs["file"] == msgFileTooLarge {
+			code = http.StatusRequestEntityTooLarge
+		}
+		return h.renderAdmin(c, code, form, errs)
 	}
 	d, err := h.store.CreateDocument(c.Request().Context(), currentUser(c), n)
 	var v models.ValidationError
 	var pe *models.PublicError
+	var tl *models.TooLargeError
 	switch {
 	case errors.As(err, &v):
 		return h.renderAdmin(c, http.StatusUnprocessableEntity, form, v)
+	case errors.As(err, &tl):
+		return h.renderAdmin(c, http.StatusRequestEntityTooLarge, form, map[string]string{tl.Field: tl.Message})
 	case errors.As(err, &pe) && errors.Is(err, models.ErrConflict):
 		return h.renderAdmin(c, http.StatusConflict, form, map[string]string{"slug": pe.Message})
 	case err != nil:
@@ -135,8 +142,10 @@ func importFromForm(c echo.Context, f views.ImportForm) (models.NewDocument, mod
 	return n, v
 }
 
-// msgUnsupportedFile is the upload error the API answers with 415.
+// Upload errors the API answers with 415 and 413.
 const msgUnsupportedFile = "Upload a Markdown (.md), plain text (.txt) or Word (.docx) file."
+
+var msgFileTooLarge = fmt.Sprintf("The file is larger than %d MiB.", models.MaxSourceBytes>>20)
 
 // readUpload returns the format and bytes of an uploaded document, or a
 // message saying what is wrong with it.
@@ -153,7 +162,7 @@ func readUpload(fh *multipart.FileHeader) (string, []byte, string) {
 		return "", nil, msgUnsupportedFile
 	}
 	if fh.Size > models.MaxSourceBytes {
-		return "", nil, fmt.Sprintf("The file is larger than %d MiB.", models.MaxSourceBytes>>20)
+		return "", nil, msgFileTooLarge
 	}
 	f, err := fh.Open()
 	if err != nil {

@@ -106,7 +106,7 @@ func (h *Handler) renderDocument(c echo.Context, code int, form commentForm, err
 	for i, para := range ps {
 		p.Paragraphs[i] = views.ParagraphView{
 			ID: para.ID, Number: para.Number, Kind: para.Kind, Level: para.Level,
-			HTML:         template.HTML(para.HTML), //nolint:gosec // sanitised by bluemonday when the document was split
+			HTML:         template.HTML(para.HTML), // #nosec G203 -- sanitised by bluemonday when the document was split
 			CommentCount: counts[para.ID],
 			Comments:     byParagraph[para.ID],
 		}

@@ -102,11 +102,11 @@ func (o *Outbox) Send(_ context.Context, m Message) error {
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write error is the one to report
 		return fmt.Errorf("outbox: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the sync error is the one to report
 		return fmt.Errorf("outbox: %w", err)
 	}
 	if err := tmp.Close(); err != nil {

@@ -143,14 +143,15 @@ func (n *NewDocument) split() ([]SplitParagraph, error) {
 	switch n.Format {
 	case FormatMarkdown, FormatText:
 		if len(source) > MaxSourceBytes {
-			v["source"] = fmt.Sprintf("The document is larger than %d MiB.", MaxSourceBytes>>20)
-		} else if strings.TrimSpace(source) == "" {
+			return nil, &TooLargeError{Field: "source", Message: fmt.Sprintf("The document is larger than %d MiB.", MaxSourceBytes>>20)}
+		}
+		checkText(v, "source", source, MaxSourceBytes, true)
+		if v["source"] == "" && strings.TrimSpace(source) == "" {
 			v["source"] = "The document is empty."
 		}
 	case FormatDOCX:
 		if len(n.File) > MaxSourceBytes {
-			v["file"] = fmt.Sprintf("The file is larger than %d MiB.", MaxSourceBytes>>20)
-			break
+			return nil, &TooLargeError{Field: "file", Message: fmt.Sprintf("The file is larger than %d MiB.", MaxSourceBytes>>20)}
 		}
 		md, err := DocxToMarkdown(n.File)
 		if err != nil {

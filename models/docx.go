@@ -93,6 +93,7 @@ type docxCapped struct {
 	n int64
 }
 
+// Read reads from the underlying part and fails once past the cap.
 func (c *docxCapped) Read(p []byte) (int, error) {
 	k, err := c.r.Read(p)
 	c.n += int64(k)

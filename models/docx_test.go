@@ -4,13 +4,17 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"html"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"margin/models"
 )
@@ -282,4 +286,60 @@ func TestDocxFixture(t *testing.T) {
 	if got != docxSampleMarkdown {
 		t.Errorf("DocxToMarkdown(%s) =\n%s\nwant\n%s", path, got, docxSampleMarkdown)
 	}
+}
+
+func FuzzDocxToMarkdown(f *testing.F) {
+	f.Add(docxDocument(docxSampleBody))
+	f.Add(docxDocument(docxListPara("7", "deep") + docxPara("Heading9", docxRun("#")) + `<w:p><w:r><w:t>`))
+	f.Fuzz(func(t *testing.T, documentXML string) {
+		data := buildDocx(t, docxFile{"word/document.xml", documentXML})
+		md, err := models.DocxToMarkdown(data)
+		if err != nil {
+			if !errors.Is(err, models.ErrInvalidDocument) {
+				t.Fatalf("error %v does not wrap ErrInvalidDocument", err)
+			}
+			return
+		}
+		if !utf8.ValidString(md) || strings.ContainsRune(md, 0) {
+			t.Fatalf("DocxToMarkdown = %q: invalid UTF-8 or NUL", md)
+		}
+		for _, p := range models.SplitMarkdown(md) {
+			checkSplitParagraph(t, p)
+		}
+	})
+}
+
+// FuzzDocxTextSurvives checks the escaping: any one-line Word paragraph must
+// come out of DocxToMarkdown and SplitMarkdown as exactly its own text.
+func FuzzDocxTextSurvives(f *testing.F) {
+	for _, s := range []string{"1. a", "# x", "<b>x</b>", "a_b_", "*x*", "[a](b)", "&amp;", "`x`", "- x", "> q",
+		"x \\", "1) y", "~~s~~", "| a |", "<!-- c -->", "Item #", "+ a", "***a***", "[a]: http://x"} {
+		f.Add(s)
+	}
+	tags := regexp.MustCompile(`<[^>]*>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+			if !unicode.IsPrint(r) || r == utf8.RuneError {
+				return ' '
+			}
+			return r
+		}, models.NormalizeText(s))), " ")
+		if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
+			return
+		}
+		text := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+		data := docxPackage(t, `<w:p><w:r><w:t xml:space="preserve">`+text+`</w:t></w:r></w:p>`, "")
+		md, err := models.DocxToMarkdown(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := models.SplitMarkdown(md)
+		if len(ps) != 1 {
+			t.Fatalf("%q -> Markdown %q -> %d paragraphs, want 1", s, md, len(ps))
+		}
+		got := strings.Join(strings.Fields(html.UnescapeString(tags.ReplaceAllString(ps[0].HTML, ""))), " ")
+		if got != s {
+			t.Fatalf("%q -> Markdown %q -> HTML %q, shows %q", s, md, ps[0].HTML, got)
+		}
+	})
 }

@@ -63,6 +63,15 @@ func (v ValidationError) errOrNil() error {
 	return v
 }
 
+// TooLargeError says an input is over its size limit (413), naming the
+// field for forms.
+type TooLargeError struct {
+	Field   string
+	Message string
+}
+
+func (e *TooLargeError) Error() string { return e.Field + ": " + e.Message }
+
 // RateLimitError says a limit was hit and when to try again (429).
 type RateLimitError struct {
 	RetryAfter time.Duration

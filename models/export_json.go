@@ -90,15 +90,15 @@ func (e *jsonExport) Begin(m ExportMeta) error {
 	if statuses == nil {
 		statuses = []string{}
 	}
-	e.bw.WriteString("{\n  \"document\": ")
+	put(e.bw, "{\n  \"document\": ")
 	if err := e.value(jsonExportDocument{m.DocumentSlug, m.DocumentTitle, m.Version}, 1); err != nil {
 		return e.fail(err)
 	}
-	e.bw.WriteString(",\n  \"statuses\": ")
+	put(e.bw, ",\n  \"statuses\": ")
 	if err := e.value(statuses, 1); err != nil {
 		return e.fail(err)
 	}
-	e.bw.WriteString(",\n  \"generated_at\": ")
+	put(e.bw, ",\n  \"generated_at\": ")
 	if err := e.value(exportTime(m.GeneratedAt), 1); err != nil {
 		return e.fail(err)
 	}
@@ -139,7 +139,7 @@ func (e *jsonExport) Row(r ExportRow) error {
 		sep = "\n    "
 	}
 	e.rows++
-	e.bw.WriteString(sep)
+	put(e.bw, sep)
 	return e.fail(e.value(c, 2))
 }
 
@@ -150,8 +150,8 @@ func (e *jsonExport) End() error {
 	}
 	e.ended = true
 	if e.rows > 0 {
-		e.bw.WriteString("\n  ")
+		put(e.bw, "\n  ")
 	}
-	e.bw.WriteString("]\n}\n")
+	put(e.bw, "]\n}\n")
 	return e.fail(e.bw.Flush())
 }

@@ -43,22 +43,22 @@ func (e *markdownExport) Begin(m ExportMeta) error {
 	}
 	e.begun = true
 	w := e.bw
-	w.WriteString("# Comments on ")
-	w.WriteString(mdInline(m.DocumentTitle))
-	w.WriteString(" (version ")
-	w.WriteString(strconv.Itoa(m.Version))
-	w.WriteString(")\n\nStatuses: ")
+	put(w, "# Comments on ")
+	put(w, mdInline(m.DocumentTitle))
+	put(w, " (version ")
+	put(w, strconv.Itoa(m.Version))
+	put(w, ")\n\nStatuses: ")
 	if len(m.Statuses) == 0 {
-		w.WriteString("none")
+		put(w, "none")
 	}
 	for i, s := range m.Statuses {
 		if i > 0 {
-			w.WriteString(", ")
+			put(w, ", ")
 		}
-		w.WriteString(mdInline(s))
+		put(w, mdInline(s))
 	}
-	w.WriteString(". Generated ")
-	w.WriteString(exportTime(m.GeneratedAt))
+	put(w, ". Generated ")
+	put(w, exportTime(m.GeneratedAt))
 	_, err := w.WriteString(".\n")
 	return e.fail(err)
 }
@@ -73,55 +73,55 @@ func (e *markdownExport) Row(r ExportRow) error {
 	if e.rows == 0 || !slices.Equal(e.paras, r.ParagraphNumbers) {
 		e.paras = append(e.paras[:0], r.ParagraphNumbers...)
 		if len(r.ParagraphNumbers) == 0 {
-			w.WriteString("\n## Whole document\n")
+			put(w, "\n## Whole document\n")
 		} else {
-			w.WriteString("\n## ")
-			w.WriteString(joinInts(r.ParagraphNumbers, "¶", ", "))
-			w.WriteString("\n")
+			put(w, "\n## ")
+			put(w, joinInts(r.ParagraphNumbers, "¶", ", "))
+			put(w, "\n")
 			for i, n := range r.ParagraphNumbers {
-				w.WriteString("\n")
+				put(w, "\n")
 				writeQuote(w, "¶"+strconv.Itoa(n)+":", r.paragraphText(i))
 			}
 		}
 	}
 	e.rows++
 
-	w.WriteString("\n### Comment #")
-	w.WriteString(strconv.FormatInt(r.CommentID, 10))
-	w.WriteString(" — ")
-	w.WriteString(mdInline(joinNonEmpty(", ", KindLabel(r.Kind), r.Status)))
-	w.WriteString("\n\nBy ")
-	w.WriteString(mdInline(exportAuthor(r.AuthorName)))
+	put(w, "\n### Comment #")
+	put(w, strconv.FormatInt(r.CommentID, 10))
+	put(w, " — ")
+	put(w, mdInline(joinNonEmpty(", ", KindLabel(r.Kind), r.Status)))
+	put(w, "\n\nBy ")
+	put(w, mdInline(exportAuthor(r.AuthorName)))
 	if r.Affiliation != "" {
-		w.WriteString(" (")
-		w.WriteString(mdInline(r.Affiliation))
-		w.WriteString(")")
+		put(w, " (")
+		put(w, mdInline(r.Affiliation))
+		put(w, ")")
 	}
 	for _, s := range []string{StakeholderGroupLabel(r.StakeholderGroup), r.Country} {
 		if s != "" {
-			w.WriteString(", ")
-			w.WriteString(mdInline(s))
+			put(w, ", ")
+			put(w, mdInline(s))
 		}
 	}
-	w.WriteString("\\\nVisibility: ")
-	w.WriteString(mdVisibility(r.Visibility))
-	w.WriteString(" · Submitted ")
-	w.WriteString(exportTime(r.CreatedAt))
+	put(w, "\\\nVisibility: ")
+	put(w, mdVisibility(r.Visibility))
+	put(w, " · Submitted ")
+	put(w, exportTime(r.CreatedAt))
 	if r.DecidedAt != nil {
-		w.WriteString(" · Decided ")
-		w.WriteString(exportTime(*r.DecidedAt))
+		put(w, " · Decided ")
+		put(w, exportTime(*r.DecidedAt))
 	}
-	w.WriteString("\n")
+	put(w, "\n")
 	if r.Body != "" {
-		w.WriteString("\n")
+		put(w, "\n")
 		writeQuote(w, "", r.Body)
 	}
 	if r.ProposedText != "" {
-		w.WriteString("\n**Proposed text:**\n\n")
+		put(w, "\n**Proposed text:**\n\n")
 		writeQuote(w, "", r.ProposedText)
 	}
 	if r.Response != "" {
-		w.WriteString("\n**Response:**\n\n")
+		put(w, "\n**Response:**\n\n")
 		writeQuote(w, "", r.Response)
 	}
 	return e.fail(bufferedErr(w))
@@ -134,7 +134,7 @@ func (e *markdownExport) End() error {
 	}
 	e.ended = true
 	if e.rows == 0 {
-		e.bw.WriteString("\nNo comments with these statuses.\n")
+		put(e.bw, "\nNo comments with these statuses.\n")
 	}
 	return e.fail(e.bw.Flush())
 }
@@ -196,7 +196,7 @@ func writeQuote(w *bufio.Writer, label, text string) {
 	lines := strings.Split(normalizeNewlines(strings.ToValidUTF8(text, "\uFFFD")), "\n")
 	if label != "" {
 		if startsCode(lines[0]) {
-			w.WriteString("> " + label + "\n>\n")
+			put(w, "> " + label + "\n>\n")
 		} else {
 			lines[0] = strings.TrimRight(label+" "+lines[0], " ")
 		}
@@ -204,12 +204,12 @@ func writeQuote(w *bufio.Writer, label, text string) {
 	escapeMarkdownHeadings(lines)
 	for _, l := range lines {
 		if l == "" {
-			w.WriteString(">\n")
+			put(w, ">\n")
 			continue
 		}
-		w.WriteString("> ")
-		w.WriteString(l)
-		w.WriteString("\n")
+		put(w, "> ")
+		put(w, l)
+		put(w, "\n")
 	}
 }
 

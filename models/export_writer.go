@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -179,3 +180,7 @@ func normalizeNewlines(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.ReplaceAll(s, "\r", "\n")
 }
+
+// put writes s to a bufio.Writer. Its write errors are sticky: Flush returns
+// the first one, and every writer's End checks Flush, so no error is lost.
+func put(w *bufio.Writer, s string) { _, _ = w.WriteString(s) }

@@ -26,10 +26,12 @@ var cleanManyNewlines = regexp.MustCompile(`\n{3,}`)
 // scripts and Office markup do not. Any other body stays as the user wrote
 // it, apart from NormalizeText and collapsing runs of blank lines.
 func CleanCommentBody(s string) string {
-	if cleanLooksHTML.MatchString(s) {
-		s = htmlConvert(s, false)
-	}
+	// Normalising first also drops NULs, which the HTML parser would turn
+	// into U+FFFD.
 	s = NormalizeText(s)
+	if cleanLooksHTML.MatchString(s) {
+		s = NormalizeText(htmlConvert(s, false))
+	}
 	s = cleanManyNewlines.ReplaceAllString(s, "\n\n")
 	return strings.TrimSpace(s)
 }

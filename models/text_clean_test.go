@@ -72,6 +72,7 @@ func TestCleanCommentBody(t *testing.T) {
 		{"entities decoded", "<p>&lt;tag&gt; &eacute; &#8212; &nbsp;x</p>", "<tag> é —  x"},
 		{"conditional comment content dropped", "<p>Text</p><!--[if gte mso 9]><xml><w:WordDocument>secret</w:WordDocument></xml><![endif]-->", "Text"},
 		{"meta and title dropped", `<html><head><meta charset="utf-8"><title>T</title></head><body><p>Body</p></body></html>`, "Body"},
+		{"NUL inside HTML dropped", "<p>a\x00b</p>", "ab"},
 		{"empty HTML", "<p><o:p>&nbsp;</o:p></p>", ""},
 	}
 	for _, tc := range tests {

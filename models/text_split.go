@@ -101,8 +101,10 @@ func (s *mdSplitter) block(n ast.Node, depth int) {
 	case *ast.TextBlock:
 		s.add(KindParagraph, 0, s.lines(n), s.visible(n), "<p>"+s.render(n)+"</p>")
 	case *ast.List:
+		i := 0
 		for item := n.FirstChild(); item != nil; item = item.NextSibling() {
-			s.listItem(n, item, depth+1)
+			s.listItem(n, item, i, depth+1)
+			i++
 		}
 	case *ast.Blockquote:
 		s.add(KindQuote, 0, unquote(s.span(n)), s.visible(n), s.render(n))
@@ -121,8 +123,9 @@ func (s *mdSplitter) block(n ast.Node, depth int) {
 }
 
 // listItem emits the item's own content as one paragraph, then its nested
-// lists, so that every item can be commented on separately.
-func (s *mdSplitter) listItem(list *ast.List, item ast.Node, depth int) {
+// lists, so that every item can be commented on separately. The HTML wraps
+// the item in its own list so that it keeps its bullet or number.
+func (s *mdSplitter) listItem(list *ast.List, item ast.Node, index, depth int) {
 	var txt, vis []string
 	var body strings.Builder
 	var nested []ast.Node
@@ -144,14 +147,11 @@ func (s *mdSplitter) listItem(list *ast.List, item ast.Node, depth int) {
 			txt = append(txt, dedent(s.span(c)))
 		}
 		vis = append(vis, s.visible(c))
-		body.WriteString(s.render(c))
+		body.WriteString(strings.TrimSpace(s.renderRaw(c)))
 	}
 	open, closing := "<ul>", "</ul>"
 	if list.IsOrdered() {
-		n := list.Start
-		for p := item.PreviousSibling(); p != nil; p = p.PreviousSibling() {
-			n++
-		}
+		n := list.Start + index
 		open, closing = "<ol>", "</ol>"
 		if n != 1 {
 			open = fmt.Sprintf(`<ol start="%d">`, n)
@@ -166,11 +166,17 @@ func (s *mdSplitter) listItem(list *ast.List, item ast.Node, depth int) {
 
 // render returns the sanitised HTML of n alone.
 func (s *mdSplitter) render(n ast.Node) string {
+	return sanitizeHTML(s.renderRaw(n))
+}
+
+// renderRaw returns goldmark's HTML of n alone, not yet sanitised.
+func (s *mdSplitter) renderRaw(n ast.Node) string {
 	var buf bytes.Buffer
 	if err := documentMarkdown().Renderer().Render(&buf, s.src, n); err != nil {
+		// Rendering into a bytes.Buffer does not fail; fall back to text.
 		return "<p>" + html.EscapeString(s.visible(n)) + "</p>"
 	}
-	return sanitizeHTML(buf.String())
+	return buf.String()
 }
 
 // lines concatenates the source lines of a leaf block.

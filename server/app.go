@@ -50,17 +50,17 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, limits *handlers.
 	}
 	setupToken, err := bootstrapAdmin(ctx, cfg, store, log)
 	if err != nil {
-		store.Close()
+		_ = store.Close() // the setup error is the one to report
 		return nil, err
 	}
 	sender, err := newMailer(cfg, log)
 	if err != nil {
-		store.Close()
+		_ = store.Close() // the setup error is the one to report
 		return nil, err
 	}
 	v, err := views.New()
 	if err != nil {
-		store.Close()
+		_ = store.Close() // the setup error is the one to report
 		return nil, err
 	}
 	hcfg := handlers.Config{
@@ -75,6 +75,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, limits *handlers.
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(cfg)
+	e.JSONSerializer = handlers.StrictJSON{}
 	e.HTTPErrorHandler = newErrorHandler(v, log)
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(log))

@@ -42,12 +42,15 @@ func classify(err error) (int, apiError) {
 		ve models.ValidationError
 		pe *models.PublicError
 		rl *models.RateLimitError
+		tl *models.TooLargeError
 	)
 	status := http.StatusInternalServerError
 	e := apiError{Message: "Something went wrong on our side. It has been logged; please try again later."}
 	switch {
 	case errors.As(err, &ve):
 		status, e.Message, e.Fields = http.StatusUnprocessableEntity, "Some fields need attention.", ve
+	case errors.As(err, &tl):
+		status, e.Message, e.Fields = http.StatusRequestEntityTooLarge, tl.Message, map[string]string{tl.Field: tl.Message}
 	case errors.As(err, &rl):
 		status, e.Message = http.StatusTooManyRequests, "Too many requests. Please wait and try again."
 	case errors.As(err, &he):

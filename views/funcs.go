@@ -3,6 +3,7 @@ package views
 import (
 	"html"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -152,9 +153,9 @@ func plural(n any, one, many string) string {
 	case int32:
 		k = int64(x)
 	case uint:
-		k = int64(x)
+		k = int64(min(x, math.MaxInt64)) // #nosec G115 -- clamped
 	case uint64:
-		k = int64(x)
+		k = int64(min(x, math.MaxInt64)) // #nosec G115 -- clamped
 	}
 	if k == 1 {
 		return "1 " + one
