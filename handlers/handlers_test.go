@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm/logger"
 
+	"margin/internal/dbtest"
 	"margin/mail"
 	"margin/migrations"
 	"margin/models"
@@ -59,7 +59,7 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	qc := &queryCounter{Interface: logger.Discard}
-	db, dialect, err := models.Open("sqlite://"+filepath.Join(t.TempDir(), "m.db"), qc)
+	db, dialect, err := models.Open(dbtest.URL(t), qc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds one folder of goose migrations per SQL dialect.
 //
-//go:embed sqlite/*.sql
+//go:embed sqlite/*.sql postgres/*.sql
 var FS embed.FS

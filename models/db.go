@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -20,15 +21,17 @@ import (
 // Dialect names a supported SQL database.
 type Dialect string
 
-// Supported dialects.
+// Supported dialects; each names its folder of migrations.
 const (
-	SQLite Dialect = "sqlite"
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
 )
 
 // DatabaseURL is a parsed MARGIN_DATABASE_URL.
 type DatabaseURL struct {
 	Dialect Dialect
 	Path    string // SQLite file
+	DSN     string // PostgreSQL connection URL
 }
 
 // ParseDatabaseURL understands sqlite://PATH (relative or absolute) and
@@ -45,9 +48,9 @@ func ParseDatabaseURL(raw string) (DatabaseURL, error) {
 		}
 		return DatabaseURL{Dialect: SQLite, Path: p}, nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
-		return DatabaseURL{}, fmt.Errorf("database url: PostgreSQL is not supported by this build yet")
+		return DatabaseURL{Dialect: Postgres, DSN: raw}, nil
 	default:
-		return DatabaseURL{}, fmt.Errorf("database url %q: want sqlite://PATH", raw)
+		return DatabaseURL{}, errors.New("database url: want sqlite://PATH or postgres://…")
 	}
 }
 
@@ -81,12 +84,19 @@ func Open(rawURL string, log logger.Interface) (*gorm.DB, Dialect, error) {
 		TranslateError:         true,
 		SkipDefaultTransaction: true, // writes that need one open it explicitly
 	}
-	if dir := filepath.Dir(u.Path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, "", fmt.Errorf("open database: %w", err)
+	var dialector gorm.Dialector
+	switch u.Dialect {
+	case Postgres:
+		dialector = postgres.Open(u.DSN)
+	default:
+		if dir := filepath.Dir(u.Path); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, "", fmt.Errorf("open database: %w", err)
+			}
 		}
+		dialector = sqlite.Open(sqliteDSN(u.Path))
 	}
-	db, err := gorm.Open(sqlite.Open(sqliteDSN(u.Path)), cfg)
+	db, err := gorm.Open(dialector, cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("open database: %w", err)
 	}
@@ -94,9 +104,14 @@ func Open(rawURL string, log logger.Interface) (*gorm.DB, Dialect, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("open database: %w", err)
 	}
+	// SQLite has one writer anyway; PostgreSQL connections are shared by
+	// every instance, so each takes a modest pool.
 	sqlDB.SetMaxOpenConns(8)
+	if u.Dialect == Postgres {
+		sqlDB.SetMaxOpenConns(16)
+	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	return db, SQLite, nil
+	return db, u.Dialect, nil
 }
 
 // Migrate brings the schema up to date from the embedded migrations of dialect.
@@ -109,7 +124,11 @@ func Migrate(ctx context.Context, db *gorm.DB, dialect Dialect, migrations fs.FS
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, sub)
+	gd := goose.DialectSQLite3
+	if dialect == Postgres {
+		gd = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gd, sqlDB, sub)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -138,8 +157,12 @@ func (s *Store) Close() error {
 }
 
 // Backup writes a consistent copy of a live SQLite database to dest with
-// VACUUM INTO, which reads one snapshot while writers go on.
+// VACUUM INTO, which reads one snapshot while writers go on. PostgreSQL is
+// backed up with its own tools (pg_dump), as the README says.
 func (s *Store) Backup(ctx context.Context, dest string) error {
+	if s.dialect == Postgres {
+		return errors.New("backup: use pg_dump for PostgreSQL (see README)")
+	}
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("backup: %s already exists", dest)
 	} else if !errors.Is(err, fs.ErrNotExist) {

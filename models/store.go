@@ -3,6 +3,7 @@
 package models
 
 import (
+	"database/sql"
 	"errors"
 	"time"
 
@@ -11,14 +12,26 @@ import (
 
 // Store is the data layer. It is safe for concurrent use.
 type Store struct {
-	db  *gorm.DB
-	now func() time.Time
+	db      *gorm.DB
+	dialect Dialect
+	now     func() time.Time
 }
 
 // NewStore wraps an open, migrated database.
 func NewStore(db *gorm.DB) *Store {
-	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+	d := SQLite
+	if db.Dialector.Name() == "postgres" {
+		d = Postgres
+	}
+	return &Store{db: db, dialect: d, now: func() time.Time { return time.Now().UTC() }}
 }
+
+// Dialect names the database the store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// SQLDB returns the connection pool, for maintenance commands and tests that
+// check the database directly.
+func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
 
 // SetClock replaces the clock, for tests of time windows.
 func (s *Store) SetClock(now func() time.Time) { s.now = now }

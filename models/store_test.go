@@ -2,9 +2,9 @@ package models_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
+	"margin/internal/dbtest"
 	"margin/migrations"
 	"margin/models"
 )
@@ -12,8 +12,7 @@ import (
 // newStore opens a fresh, migrated SQLite file in the test's temp dir.
 func newStore(t testing.TB) *models.Store {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "margin.db")
-	db, dialect, err := models.Open("sqlite://"+path, nil)
+	db, dialect, err := models.Open(dbtest.URL(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

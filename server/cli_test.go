@@ -15,6 +15,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"margin/internal/dbtest"
 	"margin/models"
 )
 
@@ -25,15 +26,26 @@ func cli(t *testing.T, dataDir string, env map[string]string, stdin string, args
 		if k == "MARGIN_DATA_DIR" {
 			return dataDir
 		}
-		return env[k]
+		if v, ok := env[k]; ok {
+			return v
+		}
+		if k == "MARGIN_DATABASE_URL" {
+			return cliDatabases[dataDir]
+		}
+		return ""
 	}
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), err
 }
 
+// cliDatabases maps a test's data dir to its database URL, so every cli
+// call of one test meets the same database, SQLite or PostgreSQL.
+var cliDatabases = map[string]string{}
+
 func TestCLI(t *testing.T) {
 	dir := t.TempDir()
+	cliDatabases[dir] = dbtest.URL(t)
 	if out, err := cli(t, dir, nil, "", "migrate"); err != nil || !strings.Contains(out, "up to date") {
 		t.Fatalf("migrate: %q %v", out, err)
 	}
@@ -61,7 +73,7 @@ func TestCLI(t *testing.T) {
 	}
 
 	// A comment to export, made through the store.
-	store, err := openStore(context.Background(), Config{DatabaseURL: "sqlite://" + filepath.Join(dir, "margin.db")})
+	store, err := openStore(context.Background(), Config{DatabaseURL: cliDatabases[dir]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +107,10 @@ func TestCLI(t *testing.T) {
 		t.Fatal("export of a missing document succeeded")
 	}
 
+	if dbtest.Postgres() {
+		t.Log("backup part skipped on PostgreSQL: margin backup copies SQLite; PostgreSQL uses pg_dump")
+		return
+	}
 	backup := filepath.Join(dir, "backup.db")
 	if out, err := cli(t, dir, nil, "", "backup", backup); err != nil || !strings.Contains(out, "backup written") {
 		t.Fatalf("backup: %q %v", out, err)
@@ -130,12 +146,13 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	dir := t.TempDir()
+	dbURL := dbtest.URL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		var out bytes.Buffer
 		done <- run(ctx, []string{"serve"}, func(k string) string {
-			return map[string]string{"MARGIN_DATA_DIR": dir, "MARGIN_ADDR": addr}[k]
+			return map[string]string{"MARGIN_DATA_DIR": dir, "MARGIN_ADDR": addr, "MARGIN_DATABASE_URL": dbURL}[k]
 		}, strings.NewReader(""), &out, &out)
 	}()
 	var res *http.Response

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"html"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"testing"
 
 	"margin/handlers"
+	"margin/internal/dbtest"
 )
 
 // testServer is a full Margin behind httptest, on a real SQLite file.
@@ -35,7 +37,7 @@ type testServer struct {
 func newTestServer(t *testing.T, env map[string]string, limits *handlers.Limits) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	vars := map[string]string{"MARGIN_DATA_DIR": dir}
+	vars := map[string]string{"MARGIN_DATA_DIR": dir, "MARGIN_DATABASE_URL": dbtest.URL(t)}
 	for k, v := range env {
 		vars[k] = v
 	}
@@ -60,6 +62,17 @@ func newTestServer(t *testing.T, env map[string]string, limits *handlers.Limits)
 		a.store.Close()
 	})
 	return &testServer{Server: srv, app: a, dataDir: dir}
+}
+
+// sqlDB returns the server's database pool (SQLite or PostgreSQL), for
+// tests that count or snapshot rows.
+func (ts *testServer) sqlDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := ts.app.store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 // browser is a cookie-keeping client that does not follow redirects, so
