@@ -24,7 +24,11 @@ type app struct {
 	store *models.Store
 	echo  *echo.Echo
 	log   *slog.Logger
+	lim   handlers.Limits
 }
+
+// limits returns the limits the handlers enforce.
+func (a *app) limits() handlers.Limits { return a.lim }
 
 // openStore opens and migrates the configured database.
 func openStore(ctx context.Context, cfg Config) (*models.Store, error) {
@@ -85,7 +89,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, limits *handlers.
 	}}))
 	e.Use(handlers.SecurityHeaders)
 	h.Routes(e)
-	return &app{cfg: cfg, store: store, echo: e, log: log}, nil
+	return &app{cfg: cfg, store: store, echo: e, log: log, lim: hcfg.Limits}, nil
 }
 
 // ipExtractor trusts X-Forwarded-For only from the configured proxies; by

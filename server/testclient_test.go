@@ -61,7 +61,7 @@ func newTestServer(t *testing.T, env map[string]string, limits *handlers.Limits)
 		srv.Close()
 		a.store.Close()
 	})
-	return &testServer{Server: srv, app: a, dataDir: dir}
+	return &testServer{Server: srv, app: a, dataDir: vars["MARGIN_DATA_DIR"]}
 }
 
 // sqlDB returns the server's database pool (SQLite or PostgreSQL), for
