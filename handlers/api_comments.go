@@ -93,27 +93,9 @@ func (h *Handler) APIComment(c echo.Context) error {
 func (h *Handler) APIQueue(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	f := models.QueueFilter{Status: c.QueryParam("status"), Limit: h.cfg.Limits.QueuePageSize}
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 200 {
-			return models.ValidationError{"limit": "Use a number from 1 to 200."}
-		}
-		f.Limit = n
-	}
-	if slug := c.QueryParam("document"); slug != "" {
-		d, err := h.store.DocumentBySlug(ctx, slug)
-		if err != nil {
-			return err
-		}
-		f.DocumentID = d.ID
-	}
-	if cur := c.QueryParam("cursor"); cur != "" {
-		id, err := strconv.ParseInt(cur, 10, 64)
-		if err != nil {
-			return models.ValidationError{"cursor": "Not a cursor from this API."}
-		}
-		f.AfterID = id
+	f, err := h.queueFilter(c)
+	if err != nil {
+		return err
 	}
 	cs, next, err := h.store.Queue(ctx, u, f)
 	if err != nil {

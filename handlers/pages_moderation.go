@@ -22,20 +22,9 @@ func (h *Handler) Moderation(c echo.Context) error {
 	if status == "" {
 		status = models.StatusPending
 	}
-	f := models.QueueFilter{Status: status, Limit: h.cfg.Limits.QueuePageSize}
-	if slug != "" {
-		d, err := h.store.DocumentBySlug(ctx, slug)
-		if err != nil {
-			return err
-		}
-		f.DocumentID = d.ID
-	}
-	if cur := c.QueryParam("cursor"); cur != "" {
-		id, err := strconv.ParseInt(cur, 10, 64)
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "Bad cursor.")
-		}
-		f.AfterID = id
+	f, err := h.queueFilter(c)
+	if err != nil {
+		return err
 	}
 	cs, next, err := h.store.Queue(ctx, u, f)
 	if err != nil {
@@ -67,6 +56,34 @@ func (h *Handler) Moderation(c echo.Context) error {
 		p.NextCursor = strconv.FormatInt(next, 10)
 	}
 	return h.render(c, http.StatusOK, "moderation", p)
+}
+
+// queueFilter reads the queue's query parameters, shared by the page and
+// the API: document, status, cursor and limit.
+func (h *Handler) queueFilter(c echo.Context) (models.QueueFilter, error) {
+	f := models.QueueFilter{Status: c.QueryParam("status"), Limit: h.cfg.Limits.QueuePageSize}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			return f, models.ValidationError{"limit": "Use a number from 1 to 200."}
+		}
+		f.Limit = n
+	}
+	if slug := c.QueryParam("document"); slug != "" {
+		d, err := h.store.DocumentBySlug(c.Request().Context(), slug)
+		if err != nil {
+			return f, err
+		}
+		f.DocumentID = d.ID
+	}
+	if cur := c.QueryParam("cursor"); cur != "" {
+		id, err := strconv.ParseInt(cur, 10, 64)
+		if err != nil || id < 0 {
+			return f, models.ValidationError{"cursor": "Not a cursor from this site."}
+		}
+		f.AfterID = id
+	}
+	return f, nil
 }
 
 // paragraphRefs loads the paragraphs of a page of comments in one query.

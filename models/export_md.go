@@ -196,7 +196,7 @@ func writeQuote(w *bufio.Writer, label, text string) {
 	lines := strings.Split(normalizeNewlines(strings.ToValidUTF8(text, "\uFFFD")), "\n")
 	if label != "" {
 		if startsCode(lines[0]) {
-			put(w, "> " + label + "\n>\n")
+			put(w, "> "+label+"\n>\n")
 		} else {
 			lines[0] = strings.TrimRight(label+" "+lines[0], " ")
 		}
