@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"margin/mail"
 	"margin/models"
 )
 
@@ -78,12 +77,18 @@ func (h *Handler) sendAlreadyRegistered(ctx context.Context, u *models.User) err
 	return h.send(ctx, u, "You already have a Margin account", body)
 }
 
+// send queues a mail to u in the outbox table, from which the mail worker
+// of one instance delivers it (retrying until it goes out), and wakes the
+// worker.
 func (h *Handler) send(ctx context.Context, u *models.User, subject, body string) error {
-	err := h.mail.Send(ctx, mail.Message{ToName: u.Name, ToEmail: u.Email, Subject: subject, Body: body})
+	err := h.store.EnqueueMail(ctx, models.MailMessage{ToName: u.Name, ToEmail: u.Email, Subject: subject, Body: body})
 	if err != nil {
-		return fmt.Errorf("send mail to user %d: %w", u.ID, err)
+		return fmt.Errorf("queue mail to user %d: %w", u.ID, err)
 	}
-	h.log.Info("mail sent", "user_id", u.ID, "subject", subject)
+	if h.cfg.NotifyMail != nil {
+		h.cfg.NotifyMail()
+	}
+	h.log.Info("mail queued", "user_id", u.ID, "subject", subject)
 	return nil
 }
 
@@ -127,6 +132,7 @@ func (h *Handler) startSession(c echo.Context, u *models.User) error {
 	sess.Values[sessionUserKey] = u.ID
 	sess.Values[sessionAuthAtKey] = h.store.Now().Unix()
 	c.Set(ctxSession, sess)
+	markSessionChanged(c)
 	c.Set(ctxUser, u)
 	return nil
 }

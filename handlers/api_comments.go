@@ -35,6 +35,7 @@ func (h *Handler) APISubmitComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.commentCreated()
 	detail, err := h.store.CommentByID(ctx, u, cm.ID)
 	if err != nil {
 		return err

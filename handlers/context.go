@@ -15,9 +15,12 @@ import (
 
 // Context keys set by the middleware.
 const (
-	ctxUser    = "margin.user"
-	ctxSession = "margin.session"
-	ctxViaAPI  = "margin.api_token"
+	ctxUser       = "margin.user"
+	ctxSession    = "margin.session"
+	ctxViaAPI     = "margin.api_token"
+	ctxFlashIn    = "margin.flash_in"    // notices that arrived with the request
+	ctxFlashOut   = "margin.flash_out"   // notices for the next page
+	ctxFlashShown = "margin.flash_shown" // the arriving notices were rendered
 )
 
 // currentUser returns the signed-in user, or nil.
@@ -33,11 +36,11 @@ func session(c echo.Context) *sessions.Session {
 	return s
 }
 
-// addFlash queues a one-time notice for the next page.
+// addFlash queues a one-time notice for the next page. Notices travel in a
+// signed cookie of their own, so showing one never writes to the database.
 func addFlash(c echo.Context, msg string) {
-	if s := session(c); s != nil {
-		s.AddFlash(msg)
-	}
+	f, _ := c.Get(ctxFlashOut).([]string)
+	c.Set(ctxFlashOut, append(f, msg))
 }
 
 // csrfToken returns the token forms must carry.
@@ -55,12 +58,9 @@ func PageBase(c echo.Context, title string) views.Page {
 			IsModerator: u.IsModerator(), IsAdmin: u.IsAdmin(),
 		}
 	}
-	if s := session(c); s != nil {
-		for _, f := range s.Flashes() {
-			if m, ok := f.(string); ok {
-				p.Flashes = append(p.Flashes, m)
-			}
-		}
+	if in, _ := c.Get(ctxFlashIn).([]string); len(in) > 0 {
+		p.Flashes = in
+		c.Set(ctxFlashShown, true)
 	}
 	return p
 }
@@ -89,9 +89,34 @@ func (h *Handler) redirect(c echo.Context, to string) error {
 	return c.Redirect(http.StatusSeeOther, to)
 }
 
+// writeFlashes sets the notice cookie for the next page: the new notices,
+// plus the arriving ones when this response did not show them; it clears the
+// cookie once they are shown.
+func (h *Handler) writeFlashes(c echo.Context) error {
+	out, _ := c.Get(ctxFlashOut).([]string)
+	in, _ := c.Get(ctxFlashIn).([]string)
+	if c.Get(ctxFlashShown) == nil {
+		out = append(in, out...)
+	}
+	if len(out) == 0 && len(in) == 0 {
+		return nil
+	}
+	return h.sessions.setFlashes(c.Response(), out)
+}
+
+// ctxSessionChanged marks a request whose session changed (a sign-in): only
+// then is the session row written, so viewing pages never writes to the
+// database.
+const ctxSessionChanged = "margin.session_changed"
+
+func markSessionChanged(c echo.Context) { c.Set(ctxSessionChanged, true) }
+
 func (h *Handler) saveSession(c echo.Context) error {
+	if err := h.writeFlashes(c); err != nil {
+		return err
+	}
 	s := session(c)
-	if s == nil {
+	if s == nil || c.Get(ctxSessionChanged) == nil {
 		return nil
 	}
 	// Anonymous visitors without flashes get no session row and no cookie.

@@ -4,10 +4,10 @@
 package handlers
 
 import (
+	"io/fs"
 	"log/slog"
 	"time"
 
-	"margin/mail"
 	"margin/models"
 	"margin/views"
 )
@@ -20,6 +20,9 @@ type Config struct {
 	SessionSecret        []byte // signs the session cookie
 	SetupToken           string // one-time token for /setup; empty when an admin exists
 	Limits               Limits
+	Migrations           fs.FS  // embedded migrations, for /readyz to compare the schema with
+	OnCommentCreated     func() // called after each comment is stored; may be nil
+	NotifyMail           func() // called after a mail is queued, to wake the mail worker; may be nil
 }
 
 // Limits are the rate limits handlers apply. docs/security.md documents the
@@ -67,7 +70,6 @@ func DefaultLimits() Limits {
 type Handler struct {
 	store    *models.Store
 	views    *views.Engine
-	mail     mail.Sender
 	cfg      Config
 	log      *slog.Logger
 	sessions *sessionStore
@@ -75,17 +77,24 @@ type Handler struct {
 }
 
 // New builds the handlers.
-func New(store *models.Store, v *views.Engine, m mail.Sender, cfg Config, log *slog.Logger) *Handler {
+func New(store *models.Store, v *views.Engine, cfg Config, log *slog.Logger) *Handler {
 	if cfg.Limits.SessionCookieName == "" {
 		cfg.Limits = DefaultLimits()
 	}
 	return &Handler{
 		store:    store,
 		views:    v,
-		mail:     m,
 		cfg:      cfg,
 		log:      log,
 		sessions: newSessionStore(store, cfg.SessionSecret, cfg.Limits.SessionCookieName, cfg.SecureCookies, cfg.Limits.SessionIdle),
 		setup:    &setupState{token: cfg.SetupToken},
+	}
+}
+
+// commentCreated tells the deployment (its metrics) that a comment was
+// stored.
+func (h *Handler) commentCreated() {
+	if h.cfg.OnCommentCreated != nil {
+		h.cfg.OnCommentCreated()
 	}
 }

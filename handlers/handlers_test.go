@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"gorm.io/gorm/logger"
 
 	"margin/internal/dbtest"
-	"margin/mail"
 	"margin/migrations"
 	"margin/models"
 	"margin/views"
@@ -33,26 +31,12 @@ func (q *queryCounter) Trace(_ context.Context, _ time.Time, _ func() (string, i
 	q.n.Add(1)
 }
 
-// sentMail records mail instead of delivering it (the outbox and SMTP
-// senders have tests of their own).
-type sentMail struct {
-	mu   sync.Mutex
-	msgs []mail.Message
-}
-
-func (s *sentMail) Send(_ context.Context, m mail.Message) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
 type testEnv struct {
 	h       *Handler
 	e       *echo.Echo
 	store   *models.Store
 	queries *queryCounter
-	mail    *sentMail
+	pokes   *atomic.Int64 // calls of Config.NotifyMail
 	admin   *models.User
 }
 
@@ -72,10 +56,11 @@ func newTestEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := &sentMail{}
-	h := New(store, v, sm, Config{
+	pokes := &atomic.Int64{}
+	h := New(store, v, Config{
 		BaseURL: "http://margin.test", RequireVerifiedEmail: true,
 		SessionSecret: []byte(strings.Repeat("k", 32)), Limits: DefaultLimits(),
+		NotifyMail: func() { pokes.Add(1) },
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e := echo.New()
 	h.Routes(e)
@@ -85,7 +70,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{h: h, e: e, store: store, queries: qc, mail: sm, admin: admin}
+	return &testEnv{h: h, e: e, store: store, queries: qc, pokes: pokes, admin: admin}
 }
 
 func (env *testEnv) serve(req *http.Request) *httptest.ResponseRecorder {
@@ -230,5 +215,33 @@ func TestVerifyGETChangesNothing(t *testing.T) {
 	}
 	if u, _ = env.store.UserByID(ctx, u.ID); u.Verified() {
 		t.Fatal("GET /verify confirmed the address; only the POST may")
+	}
+}
+
+// TestRegisterQueuesMail checks that registering queues the confirmation
+// mail in the outbox table, for the worker, and wakes the worker.
+func TestRegisterQueuesMail(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/register", strings.NewReader(
+		`{"name":"Nia","email":"nia@example.org","password":"nia passphrase","stakeholder_group":"media","country":"KE"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if rec := env.serve(req); rec.Code != http.StatusAccepted {
+		t.Fatalf("register: %d %s", rec.Code, rec.Body)
+	}
+	if n := env.pokes.Load(); n != 1 {
+		t.Errorf("NotifyMail called %d times, want 1", n)
+	}
+	if n, err := env.store.OutboxDepth(ctx); err != nil || n != 1 {
+		t.Fatalf("outbox depth = %d, %v; want 1", n, err)
+	}
+	mails, err := env.store.ClaimMail(ctx, 10, time.Minute)
+	if err != nil || len(mails) != 1 {
+		t.Fatalf("claim: %d mails, %v", len(mails), err)
+	}
+	m := mails[0]
+	if m.ToEmail != "nia@example.org" || m.ToName != "Nia" || m.Subject != "Confirm your e-mail address" ||
+		!strings.Contains(m.Body, "http://margin.test/verify?token=") {
+		t.Errorf("queued mail = %+v", m)
 	}
 }

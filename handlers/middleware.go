@@ -69,6 +69,9 @@ func (h *Handler) LoadUser(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxSession, sess)
+		if f := h.sessions.flashes(r); len(f) > 0 {
+			c.Set(ctxFlashIn, f)
+		}
 		if auth := r.Header.Get(echo.HeaderAuthorization); auth != "" {
 			tok, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok || tok == "" {

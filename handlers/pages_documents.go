@@ -177,6 +177,7 @@ func (h *Handler) SubmitComment(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	h.commentCreated()
 	addFlash(c, "Thank you. Your comment was received and waits for the moderators. Follow it under My comments.")
 	return h.redirect(c, fmt.Sprintf("/documents/%s#comment-form", d.Slug))
 }

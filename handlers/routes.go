@@ -13,6 +13,7 @@ import (
 // authorisation rules can be read (and tested) in one place.
 func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/healthz", h.Healthz)
+	e.GET("/readyz", h.Readyz)
 	e.GET("/static/*", echo.WrapHandler(staticHandler()))
 
 	api := e.Group("/api/v1", APIContentType, middleware.BodyLimit(bytesString(h.cfg.Limits.MaxJSONBytes)), h.LoadUser)
@@ -69,15 +70,6 @@ func (h *Handler) Routes(e *echo.Echo) {
 	web.GET("/admin", h.Admin, RequireModerator)
 	web.POST("/admin/documents", h.ImportDocument, RequireModerator)
 	web.POST("/admin/users/:id/role", h.SetRole, RequireAdmin)
-}
-
-// Healthz answers 200 when the database answers.
-func (h *Handler) Healthz(c echo.Context) error {
-	if err := h.store.Ping(c.Request().Context()); err != nil {
-		h.log.Error("health check failed", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func staticHandler() http.Handler {

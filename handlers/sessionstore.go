@@ -77,6 +77,38 @@ func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	return sess, nil
 }
 
+const flashCookie = "margin_flash"
+
+// flashes reads the signed notice cookie.
+func (s *sessionStore) flashes(r *http.Request) []string {
+	ck, err := r.Cookie(flashCookie)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if err := s.codec.Decode(flashCookie, ck.Value, &out); err != nil {
+		return nil
+	}
+	return out
+}
+
+// setFlashes writes the notice cookie, or deletes it when msgs is empty.
+func (s *sessionStore) setFlashes(w http.ResponseWriter, msgs []string) error {
+	opts := s.options
+	if len(msgs) == 0 {
+		opts.MaxAge = -1
+		http.SetCookie(w, sessions.NewCookie(flashCookie, "", &opts))
+		return nil
+	}
+	opts.MaxAge = 600
+	enc, err := s.codec.Encode(flashCookie, msgs)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, sessions.NewCookie(flashCookie, enc, &opts))
+	return nil
+}
+
 // fresh returns an empty session that will get a new id when saved.
 func (s *sessionStore) fresh(name string) *sessions.Session {
 	sess := sessions.NewSession(s, name)

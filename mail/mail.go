@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"mime"
@@ -147,7 +148,7 @@ func NewSMTP(raw, from string) (*SMTP, error) {
 }
 
 // Send delivers one message.
-func (s *SMTP) Send(_ context.Context, m Message) error {
+func (s *SMTP) Send(ctx context.Context, m Message) error {
 	data, err := Render(s.From, m, time.Now().UTC())
 	if err != nil {
 		return err
@@ -156,8 +157,62 @@ func (s *SMTP) Send(_ context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("smtp: bad sender: %w", err)
 	}
-	if err := smtp.SendMail(s.Addr, s.Auth, from.Address, []string{m.ToEmail}, data); err != nil {
+	if err := s.deliver(ctx, from.Address, m.ToEmail, data); err != nil {
 		return fmt.Errorf("smtp: %w", err)
 	}
 	return nil
+}
+
+// smtpTimeout bounds one delivery, so a hung server cannot hold a claimed
+// mail past its lease (which would let another instance send it again).
+const smtpTimeout = 60 * time.Second
+
+// deliver runs one SMTP transaction with a deadline: STARTTLS when offered,
+// AUTH when configured.
+func (s *SMTP) deliver(ctx context.Context, from, to string, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, smtpTimeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	deadline, _ := ctx.Deadline()
+	if err := conn.SetDeadline(deadline); err != nil {
+		_ = conn.Close() // the earlier error is the one to report
+		return err
+	}
+	c, err := smtp.NewClient(conn, s.Host)
+	if err != nil {
+		_ = conn.Close() // the earlier error is the one to report
+		return err
+	}
+	defer c.Close()
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12}); err != nil {
+			return err
+		}
+	}
+	if s.Auth != nil {
+		if err := c.Auth(s.Auth); err != nil {
+			return err
+		}
+	}
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }

@@ -102,9 +102,13 @@ func (n *NewComment) validate() ValidationError {
 	checkText(v, "body", n.Body, MaxBodyLength*2, true)
 	checkText(v, "proposed_text", n.ProposedText, MaxProposedLength*2, false)
 	if len(v) == 0 {
+		pasted := strings.TrimSpace(n.Body) != ""
 		n.Body = CleanCommentBody(n.Body)
 		n.ProposedText = CleanCommentBody(n.ProposedText)
 		checkText(v, "body", n.Body, MaxBodyLength, true)
+		if pasted && strings.TrimSpace(n.Body) == "" {
+			v["body"] = "The pasted text has no readable words once its formatting is removed. Paste it as plain text."
+		}
 		checkText(v, "proposed_text", n.ProposedText, MaxProposedLength, false)
 	}
 	if n.Kind == "" {
@@ -148,20 +152,22 @@ func (s *Store) CreateComment(ctx context.Context, author *User, d *Document, n 
 	if p.RequireVerifiedEmail && !author.Verified() {
 		return nil, public(ErrForbidden, "Confirm your e-mail address before commenting: follow the link in the mail we sent you.")
 	}
-	for _, l := range []Limit{p.Limits.PerMinute, p.Limits.PerDay} {
-		if l.Max <= 0 {
-			continue
-		}
-		if err := s.Hit(ctx, fmt.Sprintf("comment:user:%d:%d", author.ID, l.Window/time.Second), l); err != nil {
-			return nil, err
-		}
-	}
 	ids := uniqueIDs(n.ParagraphIDs)
 	c := &Comment{
 		DocumentID: d.ID, UserID: author.ID, Body: n.Body, ProposedText: n.ProposedText,
 		Kind: n.Kind, Visibility: n.Visibility, Status: StatusPending, CreatedAt: now, UpdatedAt: now,
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Counted in the comment's transaction: a comment that fails to be
+		// stored does not use up the author's allowance.
+		for _, l := range []Limit{p.Limits.PerMinute, p.Limits.PerDay} {
+			if l.Max <= 0 {
+				continue
+			}
+			if err := s.hit(tx, fmt.Sprintf("comment:user:%d:%d", author.ID, l.Window/time.Second), l); err != nil {
+				return err
+			}
+		}
 		if len(ids) > 0 {
 			var ps []Paragraph
 			if err := tx.Select("id", "number").

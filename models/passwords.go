@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -33,7 +34,10 @@ var commonPasswords = sync.OnceValue(func() map[string]bool {
 // is one character repeated, or a run of consecutive digits or letters.
 func CommonPassword(p string) bool {
 	l := strings.ToLower(p)
-	if commonPasswords()[l] {
+	// "Password123!" is as weak as "password": look the word up again
+	// without the digits and symbols people append.
+	base := strings.TrimRightFunc(l, func(r rune) bool { return !unicode.IsLetter(r) })
+	if commonPasswords()[l] || (utf8.RuneCountInString(base) >= 4 && commonPasswords()[base]) {
 		return true
 	}
 	runes := []rune(l)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Limit is a number of events allowed per window.
@@ -24,7 +26,13 @@ func (rateCounter) TableName() string { return "rate_counters" }
 // for the current window is exceeded. Counters live in the database, so a
 // limit holds across every instance sharing it.
 func (s *Store) Hit(ctx context.Context, key string, l Limit) error {
-	n, retry, err := s.count(ctx, key, l, 1)
+	return s.hit(s.db.WithContext(ctx), key, l)
+}
+
+// hit counts on db, which may be a transaction: an event whose transaction
+// fails is then not counted.
+func (s *Store) hit(db *gorm.DB, key string, l Limit) error {
+	n, retry, err := s.count(db, key, l, 1)
 	if err != nil {
 		return err
 	}
@@ -38,7 +46,7 @@ func (s *Store) Hit(ctx context.Context, key string, l Limit) error {
 // without counting an event (used for failed sign-ins, counted only on
 // failure).
 func (s *Store) Check(ctx context.Context, key string, l Limit) error {
-	n, retry, err := s.count(ctx, key, l, 0)
+	n, retry, err := s.count(s.db.WithContext(ctx), key, l, 0)
 	if err != nil {
 		return err
 	}
@@ -48,7 +56,7 @@ func (s *Store) Check(ctx context.Context, key string, l Limit) error {
 	return nil
 }
 
-func (s *Store) count(ctx context.Context, key string, l Limit, add int) (int, time.Duration, error) {
+func (s *Store) count(db *gorm.DB, key string, l Limit, add int) (int, time.Duration, error) {
 	now := s.now()
 	win := int64(l.Window / time.Second)
 	if win < 1 {
@@ -59,11 +67,11 @@ func (s *Store) count(ctx context.Context, key string, l Limit, add int) (int, t
 	var n int
 	var err error
 	if add == 0 {
-		err = s.db.WithContext(ctx).Raw(
+		err = db.Raw(
 			"SELECT COALESCE(MAX(count), 0) FROM rate_counters WHERE key = ? AND window_start = ?", key, start).
 			Scan(&n).Error
 	} else {
-		err = s.db.WithContext(ctx).Raw(
+		err = db.Raw(
 			`INSERT INTO rate_counters (key, window_start, count) VALUES (?, ?, ?)
 			 ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counters.count + excluded.count
 			 RETURNING count`, key, start, add).Scan(&n).Error

@@ -33,6 +33,8 @@ func TestNewUserValidate(t *testing.T) {
 		{"password 8", func(n *models.NewUser) { n.Password = "kq8#vT2p" }, ""},
 		{"password 128", func(n *models.NewUser) { n.Password = strings.Repeat("pa5!", 32) }, ""},
 		{"common password", func(n *models.NewUser) { n.Password = "Password1" }, "password"},
+		{"common word with digits", func(n *models.NewUser) { n.Password = "monkey2024!" }, "password"},
+		{"common word with many digits", func(n *models.NewUser) { n.Password = "password123" }, "password"},
 		{"digit run", func(n *models.NewUser) { n.Password = "123456789" }, "password"},
 		{"one repeated character", func(n *models.NewUser) { n.Password = "aaaaaaaaaa" }, "password"},
 		{"password is the e-mail", func(n *models.NewUser) { n.Password = "ana@example.org" }, "password"},

@@ -25,6 +25,11 @@ type app struct {
 	echo  *echo.Echo
 	log   *slog.Logger
 	lim   handlers.Limits
+	// metrics is served on cfg.MetricsAddr, when set, by serve.
+	metrics *metrics
+	// stopMail stops the mail worker newApp started and waits for the mail
+	// in hand to be finished.
+	stopMail func()
 }
 
 // limits returns the limits the handlers enforce.
@@ -67,6 +72,11 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, limits *handlers.
 		_ = store.Close() // the setup error is the one to report
 		return nil, err
 	}
+	met, err := newMetrics(store, log)
+	if err != nil {
+		_ = store.Close() // the setup error is the one to report
+		return nil, err
+	}
 	hcfg := handlers.Config{
 		BaseURL: cfg.BaseURL, RequireVerifiedEmail: cfg.RequireVerifiedEmail, SecureCookies: cfg.SecureCookies(),
 		SessionSecret: cfg.SessionSecret, SetupToken: setupToken, Limits: handlers.DefaultLimits(),
@@ -74,7 +84,10 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, limits *handlers.
 	if limits != nil {
 		hcfg.Limits = *limits
 	}
-	h := handlers.New(store, v, sender, hcfg, log)
+	hcfg.Migrations, hcfg.OnCommentCreated = migrations.FS, met.comments.Inc
+	mailer := newMailWorker(store, sender, log)
+	hcfg.NotifyMail = mailer.Notify
+	h := handlers.New(store, v, hcfg, log)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -82,6 +95,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, limits *handlers.
 	e.JSONSerializer = handlers.StrictJSON{}
 	e.HTTPErrorHandler = newErrorHandler(v, log)
 	e.Use(middleware.RequestID())
+	e.Use(met.middleware)
 	e.Use(requestLogger(log))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		log.Error("panic", "err", err, "stack", string(stack), "request_id", requestID(c))
@@ -89,7 +103,12 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, limits *handlers.
 	}}))
 	e.Use(handlers.SecurityHeaders)
 	h.Routes(e)
-	return &app{cfg: cfg, store: store, echo: e, log: log, lim: hcfg.Limits}, nil
+	met.useRoutes(e.Routes())
+	// The worker runs from here, not from serve, so that tests driving the
+	// app through httptest get their mail too; it stops by itself when the
+	// store is closed, and serve stops it on shutdown.
+	stopMail := mailer.start(context.WithoutCancel(ctx))
+	return &app{cfg: cfg, store: store, echo: e, log: log, lim: hcfg.Limits, stopMail: stopMail, metrics: met}, nil
 }
 
 // ipExtractor trusts X-Forwarded-For only from the configured proxies; by
@@ -178,23 +197,44 @@ func (a *app) serve(ctx context.Context, grace time.Duration) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	go a.purgeLoop(ctx)
-	errc := make(chan error, 1)
+	// Deferred, so the worker stops after the connections drained; mail
+	// still queued stays in the table for the other instances, or for this
+	// one after a restart.
+	defer a.stopMail()
+	errc := make(chan error, 2)
 	go func() {
 		a.log.Info("listening", "addr", a.cfg.Addr, "url", a.cfg.BaseURL)
 		errc <- srv.ListenAndServe()
 	}()
+	// Metrics have their own listener, meant for a private network: the
+	// public one never serves /metrics.
+	var msrv *http.Server
+	if a.cfg.MetricsAddr != "" {
+		msrv = a.metrics.server(a.cfg.MetricsAddr)
+		go func() {
+			a.log.Info("metrics listening", "addr", a.cfg.MetricsAddr, "path", "/metrics")
+			errc <- fmt.Errorf("metrics: %w", msrv.ListenAndServe())
+		}()
+	}
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		serveErr = fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		a.log.Info("shutting down")
 	}
-	a.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
+	// The public listener drains first; metrics stay scrapeable meanwhile.
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) && serveErr == nil {
+		serveErr = fmt.Errorf("shutdown: %w", err)
 	}
-	return nil
+	if msrv != nil {
+		if err := msrv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) && serveErr == nil {
+			serveErr = fmt.Errorf("shutdown metrics: %w", err)
+		}
+	}
+	return serveErr
 }
 
 // purgeLoop removes expired sessions, tokens and rate counters hourly.

@@ -13,15 +13,12 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"margin/handlers"
 	"margin/models"
@@ -123,11 +120,7 @@ func newBadEnv(t *testing.T) *badEnv {
 	}
 	e.pendingID = cm.ID
 
-	e.db, err = sql.Open("sqlite3", "file:"+filepath.Join(ts.dataDir, "margin.db")+"?mode=ro&_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.db.Close() })
+	e.db = ts.sqlDB(t) // the server's own pool: SQLite or PostgreSQL
 
 	// Tokens straight from the store: each sign-in costs an argon2id hash.
 	admin, err := st.UserByEmail(ctx, badAdminEmail)

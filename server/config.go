@@ -16,6 +16,7 @@ import (
 // Config is the whole configuration, read once from the environment.
 type Config struct {
 	Addr                 string
+	MetricsAddr          string // Prometheus /metrics listener; empty turns metrics off
 	DataDir              string
 	DatabaseURL          string
 	BaseURL              string
@@ -35,11 +36,15 @@ type Config struct {
 func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		Addr:          envOr(getenv, "MARGIN_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:   strings.TrimSpace(getenv("MARGIN_METRICS_ADDR")),
 		DataDir:       envOr(getenv, "MARGIN_DATA_DIR", "./data"),
 		SMTPURL:       getenv("MARGIN_SMTP_URL"),
 		AdminEmail:    getenv("MARGIN_ADMIN_EMAIL"),
 		AdminPassword: getenv("MARGIN_ADMIN_PASSWORD"),
 		LogFormat:     envOr(getenv, "MARGIN_LOG_FORMAT", "text"),
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
+		return c, errors.New("MARGIN_METRICS_ADDR: use another address than MARGIN_ADDR; metrics are never served on the public listener")
 	}
 	c.DatabaseURL = envOr(getenv, "MARGIN_DATABASE_URL", "sqlite://"+filepath.Join(c.DataDir, "margin.db"))
 	c.BaseURL = strings.TrimRight(envOr(getenv, "MARGIN_BASE_URL", "http://"+c.Addr), "/")

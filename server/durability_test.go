@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,14 +30,16 @@ import (
 var durSeedFlag = flag.Int64("dur.seed", 0, "random seed for TestDurabilityKill9 (0 picks one from the clock)")
 
 const (
-	durUsers      = 28 // commenters; each may post models.DefaultCommentLimits.PerMinute.Max a minute
-	durRounds     = 12 // kill -9 and restart this many times
-	durWorkers    = 6  // concurrent submitters per round
-	durMinAcked   = 100
-	durSlug       = "durability"
-	durAdminEmail = "durability-admin@example.org"
-	durAdminPass  = "durability admin passphrase"
-	durUserPass   = "durability commenter passphrase"
+	durUsers        = 28               // commenters; each may post models.DefaultCommentLimits.PerMinute.Max a minute
+	durRounds       = 12               // kill -9 and restart at least this many times,
+	durMaxRounds    = 40               // and up to this many while fewer than durMinAcked comments got a 201,
+	durMaxKillPhase = 45 * time.Second // for at most this long
+	durWorkers      = 6                // concurrent submitters per round
+	durMinAcked     = 100
+	durSlug         = "durability"
+	durAdminEmail   = "durability-admin@example.org"
+	durAdminPass    = "durability admin passphrase"
+	durUserPass     = "durability commenter passphrase"
 )
 
 const durDraft = `# Durability draft
@@ -72,6 +75,7 @@ type durStats struct {
 	ackedByRound []int
 	rateLimited  int
 	connErrors   int // transport errors after the kill: never acknowledged
+	cutRounds    int // rounds whose kill cut off at least one request
 	unexpected   []string
 }
 
@@ -120,9 +124,10 @@ func TestDurabilityKill9(t *testing.T) {
 	}
 	emails := make([]string, durUsers)
 	errs := make([]error, durUsers)
+	userEnv := append(slices.Clip(env), "MARGIN_PASSWORD="+durUserPass) // a copy: the calls run in parallel
 	durParallel(durUsers, 4, func(i int) {
 		emails[i] = fmt.Sprintf("dur-%02d@example.org", i)
-		out, err := durCLI(bin, append(env, "MARGIN_PASSWORD="+durUserPass), "user", "create",
+		out, err := durCLI(bin, userEnv, "user", "create",
 			"--email", emails[i], "--name", fmt.Sprintf("Durability Commenter %d", i), "--role", models.RoleCommenter,
 			"--stakeholder-group", "civil_society", "--country", "KE")
 		if err == nil && !strings.Contains(out, "created commenter") {
@@ -183,26 +188,44 @@ func TestDurabilityKill9(t *testing.T) {
 	stats := &durStats{acked: map[int64]durAck{}}
 	var seq atomic.Int64
 	kills := 0
-	for round := 1; round <= durRounds; round++ {
+	for round := 1; ; round++ {
 		if round > 1 {
 			proc = start()
 		}
 		pool.refillOnNewMinute(durUsers, perMinute)
-		quota := (pool.len() + durRounds - round) / (durRounds - round + 1)
+		left := max(durRounds-round+1, 2) // rounds to share the budget with
+		quota := (pool.len() + left - 1) / left
 		delay := time.Duration(50+rng.Intn(351)) * time.Millisecond
-		gap := time.Duration(0)
-		if quota > 0 {
-			gap = delay * durWorkers / time.Duration(quota)
-		}
+		// Hand out the round's share evenly over 1.25 × delay, so the
+		// kill lands while requests are in flight; what is left over goes
+		// to later rounds.
 		transport := &http.Transport{MaxIdleConnsPerHost: durWorkers}
 		rc := &http.Client{Transport: transport, Timeout: 20 * time.Second}
 		var killed atomic.Bool
-		var issued atomic.Int64
+		var inFlight atomic.Int64
 		stop := make(chan struct{})
+		permits := make(chan struct{})
 		stats.mu.Lock()
 		stats.ackedByRound = append(stats.ackedByRound, 0)
+		cutBefore := stats.connErrors
 		stats.mu.Unlock()
 		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < quota; i++ {
+				select {
+				case permits <- struct{}{}:
+				case <-stop:
+					return
+				}
+				select {
+				case <-time.After(delay * 5 / 4 / time.Duration(quota)):
+				case <-stop:
+					return
+				}
+			}
+		}()
 		for w := 0; w < durWorkers; w++ {
 			wg.Add(1)
 			go func() {
@@ -211,10 +234,7 @@ func TestDurabilityKill9(t *testing.T) {
 					select {
 					case <-stop:
 						return
-					default:
-					}
-					if issued.Add(1) > int64(quota) {
-						return
+					case <-permits:
 					}
 					u, ok := pool.take()
 					if !ok {
@@ -227,8 +247,10 @@ func TestDurabilityKill9(t *testing.T) {
 						ID   int64
 						Body string
 					}
+					inFlight.Add(1)
 					st, err := durJSON(rc, "POST", base+"/api/v1/documents/"+durSlug+"/comments", tokens[u],
 						map[string]any{"paragraph_ids": []int64{pid}, "body": body}, &c)
+					inFlight.Add(-1)
 					stats.mu.Lock()
 					switch {
 					case err != nil && killed.Load():
@@ -251,21 +273,32 @@ func TestDurabilityKill9(t *testing.T) {
 						pool.give(u) // maybe never counted: try the slot again later
 						return
 					}
-					select {
-					case <-stop:
-						return
-					case <-time.After(gap):
-					}
 				}
 			}()
 		}
+		// Kill after the random delay, at a moment a request is in flight
+		// if one comes within 250 ms.
 		time.Sleep(delay)
+		for wait := time.Now().Add(250 * time.Millisecond); inFlight.Load() == 0 && time.Now().Before(wait); {
+			time.Sleep(500 * time.Microsecond)
+		}
 		killed.Store(true)
 		proc.kill(t)
 		kills++
 		close(stop)
 		wg.Wait()
 		transport.CloseIdleConnections()
+		stats.mu.Lock()
+		if stats.connErrors > cutBefore {
+			stats.cutRounds++
+		}
+		enough := len(stats.acked) >= durMinAcked
+		stats.mu.Unlock()
+		// At least durRounds kills; more while too few comments were
+		// acknowledged (a slow machine), within bounds.
+		if round >= durRounds && (enough || round >= durMaxRounds || time.Since(phase) > durMaxKillPhase) {
+			break
+		}
 	}
 	killPhase := time.Since(phase)
 
@@ -350,11 +383,11 @@ func TestDurabilityKill9(t *testing.T) {
 			t.Errorf("serve run %d logged errors:\n%s", i, strings.Join(lines, "\n"))
 		}
 	}
-	t.Logf("kills: %d; acknowledged: %d (per round %v); lost: %d; stored but never acknowledged (cut off by a kill): %d; "+
-		"rate-limited (429): %d; requests cut off by a kill: %d; integrity_check: %s; WAL left after SIGTERM: %v; "+
-		"kill phase %v; total %v",
-		kills, len(stats.acked), stats.ackedByRound, lost, stored-len(stats.acked), stats.rateLimited, stats.connErrors,
-		check, walErr == nil, killPhase.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+	t.Logf("kills: %d (%d with requests in flight); acknowledged: %d (per round %v); lost: %d; "+
+		"stored but never acknowledged (cut off by a kill): %d; rate-limited (429): %d; requests cut off by a kill: %d; "+
+		"integrity_check: %s; WAL left after SIGTERM: %v; kill phase %v; total %v",
+		kills, stats.cutRounds, len(stats.acked), stats.ackedByRound, lost, stored-len(stats.acked), stats.rateLimited,
+		stats.connErrors, check, walErr == nil, killPhase.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 }
 
 // durPool hands out comment slots, perMinute per user in round-robin

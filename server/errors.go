@@ -70,6 +70,8 @@ func classify(err error) (int, apiError) {
 		status, e.Message = http.StatusUnauthorized, "Sign in first."
 	case errors.Is(err, models.ErrBadToken):
 		status, e.Message = http.StatusBadRequest, "The token is not valid: it was used already or has expired."
+	case models.Unavailable(err):
+		status, e.Message = http.StatusServiceUnavailable, "The service cannot save anything right now. Nothing was changed; please try again in a minute."
 	}
 	if errors.As(err, &pe) && status < 500 {
 		e.Message = pe.Message
@@ -100,6 +102,9 @@ func newErrorHandler(v *views.Engine, log *slog.Logger) echo.HTTPErrorHandler {
 		c.Set(ctxErrorHandled, true)
 		status, body := classify(err)
 		var rl *models.RateLimitError
+		if status == http.StatusServiceUnavailable {
+			c.Response().Header().Set("Retry-After", "60")
+		}
 		if errors.As(err, &rl) {
 			secs := int(rl.RetryAfter.Seconds() + 0.999)
 			if secs < 1 {

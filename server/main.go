@@ -1,5 +1,6 @@
 // Command margin serves Margin and runs its maintenance commands:
-// serve (the default), migrate, user create, import, export and backup.
+// serve (the default), migrate, user create, import, export, backup, copy
+// and healthcheck.
 package main
 
 import (
@@ -22,6 +23,9 @@ commands:
   import FILE           import a document: --title T [--slug S] [--opens T] [--closes T] FILE (.md, .txt, .docx)
   export                export comments: --document SLUG [--status accepted] [--format md|csv|json] [-o FILE]
   backup FILE           write a consistent copy of the SQLite database
+  copy                  copy an SQLite installation into a new, empty database:
+                        [--from sqlite://PATH] --to postgres://… (--from defaults to MARGIN_DATABASE_URL)
+  healthcheck           exit 0 when the server on MARGIN_ADDR answers /healthz (for containers)
 
 Configuration comes from MARGIN_* environment variables; see README.md.
 `
@@ -63,6 +67,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdExport(ctx, cfg, args, stdout)
 	case "backup":
 		return cmdBackup(ctx, cfg, args, stdout)
+	case "copy":
+		return cmdCopy(ctx, cfg, args, stdout)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, cfg, stdout)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

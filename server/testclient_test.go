@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"margin/handlers"
 	"margin/internal/dbtest"
@@ -173,9 +174,26 @@ func (b *browser) api(method, path, token string, body any, out any) page {
 	return p
 }
 
-// outbox returns the .eml files written so far, oldest first.
+// outbox returns the .eml files written so far, oldest first. Mail goes out
+// from a queue, so it first waits (up to 10 s) for the queue to be empty:
+// every mail queued before the call has then been written.
 func (ts *testServer) outbox(t *testing.T) []string {
 	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := ts.app.store.OutboxDepth(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Logf("outbox: %d mails still queued after 10 s", n)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	files, _ := filepath.Glob(filepath.Join(ts.dataDir, "outbox", "*.eml"))
 	sort.Strings(files)
 	var out []string
@@ -210,19 +228,25 @@ func mailTo(t *testing.T, raw string) (to, subject, body string) {
 	return addr.Address, subj, string(b)
 }
 
-// verifyToken finds the newest confirmation link sent to email.
+// verifyToken finds the newest confirmation link sent to email, waiting up
+// to 10 s for it (mail goes out from a queue).
 func (ts *testServer) verifyToken(t *testing.T, email string) string {
 	t.Helper()
-	mails := ts.outbox(t)
-	for i := len(mails) - 1; i >= 0; i-- {
-		to, _, body := mailTo(t, mails[i])
-		if to != email {
-			continue
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mails := ts.outbox(t)
+		for i := len(mails) - 1; i >= 0; i-- {
+			to, _, body := mailTo(t, mails[i])
+			if to != email {
+				continue
+			}
+			if sm := tokenLink.FindStringSubmatch(body); sm != nil {
+				return sm[1]
+			}
 		}
-		if sm := tokenLink.FindStringSubmatch(body); sm != nil {
-			return sm[1]
+		if time.Now().After(deadline) {
+			t.Fatalf("no confirmation mail for %s in %d mails after 10 s", email, len(mails))
 		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no confirmation mail for %s in %d mails", email, len(mails))
-	return ""
 }

@@ -33,27 +33,28 @@ import (
 )
 
 // The stored-XSS suite: every payload of testdata/xss/payloads.txt is stored
-// through the real server in every user-controlled field, then every page
-// that shows it is opened in headless Chromium, once with the site's CSP and
-// once with the CSP bypassed, so that a pass proves the sanitiser and the
-// template escaping alone hold.
+// through the real server in every user-controlled field, then the pages
+// that show it are opened in headless Chromium, a sample with the site's CSP
+// and all the bulk pages plus larger samples with the CSP bypassed, so that
+// a pass proves the sanitiser and the template escaping alone hold.
 
 const (
 	xssAdminEmail    = "xss-admin@example.org"
 	xssAdminPassword = "xss admin passphrase"
 	xssUserPassword  = "xss user passphrase"
-	// xssCommenters is how many registered users get an API token and write
-	// the comments; each token costs an argon2 hash, so not every user does.
-	xssCommenters = 6
-	// xssBrowserLogins is how many commenters sign in in the browser to open
-	// /me/comments.
-	xssBrowserLogins = 2
-	// xssDocStride: every xssDocStride-th payload document is opened in pass 1
-	// (pass 2 opens them all).
-	xssDocStride = 4
-	// xssCommentSample is how many comment pages pass 1 opens per role.
-	xssCommentSample = 50
+	// xssCommenters is how many registered users get an API token, write
+	// the comments and sign in in the browser to see their own pages; each
+	// token and sign-in costs an argon2 hash, so not every user does.
+	xssCommenters = 2
+	// xssGroups is how many documents hold the payloads as paragraphs, one
+	// run each, with the comments on them.
+	xssGroups = 10
+	// xssResponsePack is how many payloads one moderator response carries.
+	xssResponsePack = 5
 )
+
+// xssCarrier is the paragraph stored before payload i, to find it again.
+func xssCarrier(i int) string { return fmt.Sprintf("Carrier paragraph for payload %d.", i+1) }
 
 // Fields that take payloads, as reported in the figures.
 const (
@@ -202,6 +203,15 @@ func xssErrorFields(body []byte) map[string]string {
 type xssDoc struct {
 	slug, title string
 	paraIDs     []int64
+	paraTexts   []string
+}
+
+// xssGroup is a document that holds a run of payloads, each after a carrier
+// paragraph, and the comments on those payloads.
+type xssGroup struct {
+	xssDoc
+	payloads []int
+	refs     map[int][]int64 // payload → its carrier paragraph and its own paragraphs
 }
 
 type xssUser struct {
@@ -216,22 +226,26 @@ type xssComment struct {
 	author     int // index into users
 	visibility string
 	status     string // pending or the decision
-	response   string // stored response, "" when none
+	responses  []int  // payloads in the stored response
 }
 
 // xssStore holds what was stored and what was refused.
 type xssStore struct {
-	t        *testing.T
-	ts       *testServer
-	payloads []string
-	adminTok string
-	docs     []xssDoc // one per payload, same index
-	extra    []xssDoc // documents that hold many payloads
-	users    []xssUser
-	comments []xssComment
-	stored   map[string]map[int]bool // field → payload indexes stored
-	refused  map[string]map[int]string
-	dropped  []int // payloads the splitter kept no paragraph of
+	t          *testing.T
+	ts         *testServer
+	payloads   []string
+	adminTok   string
+	docs       []xssDoc   // one per payload, same index: its title and paragraph
+	groups     []xssGroup // runs of payloads as paragraphs, with the comments
+	extra      []xssDoc   // all payloads inline in sentences, and as plain text
+	swallowed  []int      // payloads whose carrier paragraph an earlier payload swallowed
+	inlineKept int        // payloads kept as a paragraph of the inline document
+	users      []xssUser
+	comments   []xssComment
+	decided    []xssComment            // with the payloads of their response
+	stored     map[string]map[int]bool // field → payload indexes stored
+	refused    map[string]map[int]string
+	dropped    []int // payloads the splitter kept no paragraph of
 }
 
 func (s *xssStore) markStored(field string, i int) {
@@ -279,7 +293,10 @@ func (s *xssStore) createDocument(title, slug, format, source string) (xssDoc, m
 	var d struct {
 		Slug       string
 		Title      string
-		Paragraphs []struct{ ID int64 }
+		Paragraphs []struct {
+			ID   int64
+			Text string
+		}
 	}
 	if code != http.StatusCreated || json.Unmarshal(out, &d) != nil {
 		s.t.Fatalf("import %s: %d %s", slug, code, out)
@@ -287,6 +304,7 @@ func (s *xssStore) createDocument(title, slug, format, source string) (xssDoc, m
 	doc := xssDoc{slug: d.Slug, title: d.Title}
 	for _, p := range d.Paragraphs {
 		doc.paraIDs = append(doc.paraIDs, p.ID)
+		doc.paraTexts = append(doc.paraTexts, p.Text)
 	}
 	return doc, nil
 }
@@ -327,6 +345,39 @@ func (s *xssStore) documents() {
 		}
 		s.docs = append(s.docs, doc)
 	}
+	var live []int // payloads whose paragraphs are not refused
+	for i := range s.payloads {
+		if s.refused[xssFieldParagraph][i] == "" {
+			live = append(live, i)
+		}
+	}
+	for g := 0; g < xssGroups; g++ {
+		run := live[g*len(live)/xssGroups : (g+1)*len(live)/xssGroups]
+		var src strings.Builder
+		for _, i := range run {
+			fmt.Fprintf(&src, "%s\n\n%s\n\n", xssCarrier(i), s.payloads[i])
+		}
+		title := fmt.Sprintf("XSS payloads %d to %d", run[0]+1, run[len(run)-1]+1)
+		doc, fields := s.createDocument(title, fmt.Sprintf("xss-run-%02d", g+1), "markdown", src.String())
+		if fields != nil {
+			s.t.Fatalf("import %s: %v", title, fields)
+		}
+		grp := xssGroup{xssDoc: doc, payloads: run, refs: map[int][]int64{}}
+		for _, i := range run {
+			k := slices.Index(doc.paraTexts, xssCarrier(i))
+			if k < 0 {
+				s.swallowed = append(s.swallowed, i)
+				continue
+			}
+			refs := []int64{doc.paraIDs[k]}
+			for k++; k < len(doc.paraTexts) && !strings.HasPrefix(doc.paraTexts[k], "Carrier paragraph for payload "); k++ {
+				refs = append(refs, doc.paraIDs[k])
+			}
+			grp.refs[i] = refs
+		}
+		s.groups = append(s.groups, grp)
+	}
+
 	var inline, plain []string
 	for i, p := range s.payloads {
 		if s.refused[xssFieldParagraph][i] != "" {
@@ -344,10 +395,17 @@ func (s *xssStore) documents() {
 			s.t.Fatalf("import %s: %v", d.slug, fields)
 		}
 		s.extra = append(s.extra, doc)
+		if d.format == "markdown" {
+			for _, txt := range doc.paraTexts {
+				if strings.HasPrefix(txt, "Inline payload ") {
+					s.inlineKept++
+				}
+			}
+		}
 	}
 }
 
-// users registers accounts whose names and affiliations carry every
+// registerUsers registers accounts whose names and affiliations carry every
 // payload that fits on one line, several to an account, and tries the
 // others alone (they are expected to be refused).
 func (s *xssStore) registerUsers() {
@@ -355,27 +413,34 @@ func (s *xssStore) registerUsers() {
 		name     string
 		payloads []int
 	}
+	// First fit, longest first, packs the one-line payloads into as few
+	// names as possible: every account costs an argon2 hash.
 	var regs []reg
-	var cur reg
+	var fits []int
 	for i, p := range s.payloads {
 		q := strings.TrimSpace(p)
 		if strings.ContainsAny(q, "\r\n\x00") || utf8.RuneCountInString(q) > models.MaxNameLength {
 			regs = append(regs, reg{name: p, payloads: []int{i}})
 			continue
 		}
-		if cur.name != "" && utf8.RuneCountInString(cur.name)+1+utf8.RuneCountInString(q) > models.MaxNameLength {
-			regs = append(regs, cur)
-			cur = reg{}
-		}
-		if cur.name != "" {
-			cur.name += " "
-		}
-		cur.name += q
-		cur.payloads = append(cur.payloads, i)
+		fits = append(fits, i)
 	}
-	if cur.name != "" {
-		regs = append(regs, cur)
+	runes := func(i int) int { return utf8.RuneCountInString(strings.TrimSpace(s.payloads[i])) }
+	slices.SortStableFunc(fits, func(a, b int) int { return runes(b) - runes(a) })
+	var packs []reg
+	for _, i := range fits {
+		q := strings.TrimSpace(s.payloads[i])
+		k := slices.IndexFunc(packs, func(r reg) bool {
+			return utf8.RuneCountInString(r.name)+1+utf8.RuneCountInString(q) <= models.MaxNameLength
+		})
+		if k < 0 {
+			packs = append(packs, reg{name: q, payloads: []int{i}})
+			continue
+		}
+		packs[k].name += " " + q
+		packs[k].payloads = append(packs[k].payloads, i)
 	}
+	regs = append(packs, regs...)
 
 	groups := []string{"government", "private_sector", "civil_society", "technical_community", "academia", "intergovernmental", "media", "other"}
 	countries := []string{"KE", "FR", "BR", "IN", "JP", "US"}
@@ -425,8 +490,7 @@ func (s *xssStore) registerUsers() {
 					if why := fields[key]; why != "" {
 						s.markRefused(field, i, why)
 					} else {
-						// Refused for the other field: not stored, not refused.
-						s.markRefused(field, i, "refused with the other field")
+						s.markRefused(field, i, "refused because of the other field")
 					}
 				}
 			}
@@ -438,12 +502,13 @@ func (s *xssStore) registerUsers() {
 		s.t.Fatalf("only %d users registered", len(s.users))
 	}
 
-	tokens := s.outboxTokens()
+	var emails []string
+	for _, u := range s.users {
+		emails = append(emails, u.email)
+	}
+	tokens := s.outboxTokens(emails)
 	for k, u := range s.users {
 		tok := tokens[u.email]
-		if tok == "" {
-			s.t.Fatalf("no confirmation mail for %s", u.email)
-		}
 		if code, out := s.api("POST", "/api/v1/verify", "", map[string]string{"token": tok}); code != http.StatusOK {
 			s.t.Fatalf("verify %s: %d %s", u.email, code, out)
 		}
@@ -458,67 +523,91 @@ func (s *xssStore) registerUsers() {
 	}
 }
 
-// outboxTokens reads every confirmation mail once and maps each recipient
-// address to its token. Names carry payloads, so the To header is matched
-// on the bare address rather than parsed.
-func (s *xssStore) outboxTokens() map[string]string {
-	files, _ := filepath.Glob(filepath.Join(s.ts.dataDir, "outbox", "*.eml"))
+// outboxTokens maps each address in want to the token of its confirmation
+// mail. Mail goes out from a queue, so it polls the outbox (up to 30 s)
+// until every address has one. Names carry payloads, so the To header is
+// matched on the bare address rather than parsed.
+func (s *xssStore) outboxTokens(want []string) map[string]string {
 	out := map[string]string{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			s.t.Fatal(err)
+	seen := map[string]bool{}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		files, _ := filepath.Glob(filepath.Join(s.ts.dataDir, "outbox", "*.eml"))
+		for _, f := range files {
+			if seen[f] {
+				continue
+			}
+			seen[f] = true
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			m, err := mail.ReadMessage(bytes.NewReader(raw))
+			if err != nil {
+				s.t.Fatalf("%s does not parse: %v", f, err)
+			}
+			body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			to := m.Header.Get("To")
+			at := strings.LastIndexByte(to, '<')
+			addr := strings.TrimSuffix(strings.TrimSpace(to[at+1:]), ">")
+			if sm := tokenLink.FindSubmatch(body); sm != nil {
+				out[addr] = string(sm[1])
+			}
 		}
-		m, err := mail.ReadMessage(bytes.NewReader(raw))
-		if err != nil {
-			s.t.Fatalf("%s does not parse: %v", f, err)
+		missing := slices.IndexFunc(want, func(e string) bool { return out[e] == "" })
+		if missing < 0 {
+			return out
 		}
-		body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
-		if err != nil {
-			s.t.Fatal(err)
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no confirmation mail for %s after 30 s (%d mails)", want[missing], len(seen))
 		}
-		to := m.Header.Get("To")
-		at := strings.LastIndexByte(to, '<')
-		addr := strings.TrimSuffix(strings.TrimSpace(to[at+1:]), ">")
-		if sm := tokenLink.FindSubmatch(body); sm != nil {
-			out[addr] = string(sm[1])
-		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return out
 }
 
 // commentsAndDecisions stores each payload as the body and proposed text of
-// two comments on its document, and as the moderator's response to one.
+// a comment on its paragraphs, and every payload in a moderator's response:
+// every xssResponsePack-th comment is decided with a response that carries
+// it and the next payloads, separated by blank lines. The NUL payload is
+// tried alone.
 func (s *xssStore) commentsAndDecisions() {
 	kinds := []string{"general", "substantive", "editorial"}
+	visibilities := []string{"public", "anonymous", "private"}
 	statuses := []string{models.StatusAccepted, models.StatusDeferred, models.StatusRejected}
-	submit := func(i, author int, body, proposed, visibility string, paras []int64) (xssComment, map[string]string) {
+	group := map[int]*xssGroup{}
+	for g := range s.groups {
+		for _, i := range s.groups[g].payloads {
+			group[i] = &s.groups[g]
+		}
+	}
+	submit := func(i int, g *xssGroup, body, proposed string) (xssComment, map[string]string) {
 		s.t.Helper()
+		paras := g.refs[i]
+		if paras == nil || i%7 == 6 {
+			paras = []int64{} // a comment on the whole document
+		}
+		author, vis := i%xssCommenters, visibilities[i%len(visibilities)]
 		var c struct{ ID int64 }
-		slug := s.docs[i].slug
-		code, out := s.api("POST", "/api/v1/documents/"+slug+"/comments", s.users[author].token, map[string]any{
-			"paragraph_ids": paras, "body": body, "proposed_text": proposed, "kind": kinds[i%len(kinds)], "visibility": visibility,
+		code, out := s.api("POST", "/api/v1/documents/"+g.slug+"/comments", s.users[author].token, map[string]any{
+			"paragraph_ids": paras, "body": body, "proposed_text": proposed, "kind": kinds[i%len(kinds)], "visibility": vis,
 		})
 		if code == http.StatusUnprocessableEntity {
 			return xssComment{}, xssErrorFields(out)
 		}
 		if code != http.StatusCreated || json.Unmarshal(out, &c) != nil {
-			s.t.Fatalf("comment on %s: %d %s", slug, code, out)
+			s.t.Fatalf("comment on %s: %d %s", g.slug, code, out)
 		}
-		return xssComment{id: c.ID, payload: i, slug: slug, author: author, visibility: visibility, status: models.StatusPending}, nil
+		return xssComment{id: c.ID, payload: i, slug: g.slug, author: author, visibility: vis, status: models.StatusPending}, nil
 	}
 	for i, p := range s.payloads {
-		author := i % xssCommenters
-		paras := s.docs[i].paraIDs
-		if i%5 == 4 {
-			paras = []int64{} // a comment on the whole document
+		g := group[i]
+		if g == nil {
+			g = &s.groups[i%len(s.groups)] // its paragraph was refused
 		}
-		// A: published after a decision whose response is the payload.
-		vis := "public"
-		if i%4 == 3 {
-			vis = "anonymous"
-		}
-		a, fields := submit(i, author, p, p, vis, paras)
+		c, fields := submit(i, g, p, p)
 		if fields != nil {
 			body, proposed := p, p
 			for key, field := range map[string]string{"body": xssFieldBody, "proposed_text": xssFieldProposed} {
@@ -534,7 +623,7 @@ func (s *xssStore) commentsAndDecisions() {
 			if body == p && proposed == p {
 				s.t.Fatalf("comment with payload %d refused for %v", i+1, fields)
 			}
-			if a, fields = submit(i, author, body, proposed, vis, paras); fields != nil {
+			if c, fields = submit(i, g, body, proposed); fields != nil {
 				s.t.Fatalf("carrier comment for payload %d refused for %v", i+1, fields)
 			}
 			if body == p {
@@ -547,27 +636,59 @@ func (s *xssStore) commentsAndDecisions() {
 			s.markStored(xssFieldBody, i)
 			s.markStored(xssFieldProposed, i)
 		}
-		// B: left pending, in each visibility in turn.
-		b, bfields := submit(i, (author+1)%xssCommenters, p, p, []string{"public", "anonymous", "private"}[i%3], s.docs[i].paraIDs)
-		if bfields == nil {
-			s.comments = append(s.comments, b)
-		}
+		s.comments = append(s.comments, c)
+	}
 
-		a.status = statuses[i%len(statuses)]
-		a.response = strings.TrimSpace(p)
-		code, out := s.api("POST", fmt.Sprintf("/api/v1/comments/%d/decision", a.id), s.adminTok, map[string]string{"status": a.status, "response": p})
+	decide := func(c *xssComment, status string, pack []int) map[string]string {
+		s.t.Helper()
+		texts := make([]string, len(pack))
+		for k, i := range pack {
+			texts[k] = s.payloads[i]
+		}
+		code, out := s.api("POST", fmt.Sprintf("/api/v1/comments/%d/decision", c.id), s.adminTok,
+			map[string]string{"status": status, "response": strings.Join(texts, "\n\n")})
 		if code == http.StatusUnprocessableEntity {
-			s.markRefused(xssFieldResponse, i, xssErrorFields(out)["response"])
-			a.response = fmt.Sprintf("Carrier response for payload %d.", i+1)
-			code, out = s.api("POST", fmt.Sprintf("/api/v1/comments/%d/decision", a.id), s.adminTok, map[string]string{"status": a.status, "response": a.response})
-			a.response = ""
-		} else if code == http.StatusOK {
-			s.markStored(xssFieldResponse, i)
+			return xssErrorFields(out)
 		}
 		if code != http.StatusOK {
-			s.t.Fatalf("decide comment %d (payload %d): %d %s", a.id, i+1, code, out)
+			s.t.Fatalf("decide comment %d: %d %s", c.id, code, out)
 		}
-		s.comments = append(s.comments, a)
+		c.status, c.responses = status, pack
+		for _, i := range pack {
+			s.markStored(xssFieldResponse, i)
+		}
+		s.decided = append(s.decided, *c)
+		return nil
+	}
+	var pack []int
+	n := 0
+	flush := func() {
+		if len(pack) == 0 {
+			return
+		}
+		c := &s.comments[pack[0]]
+		if fields := decide(c, statuses[n%len(statuses)], pack); fields != nil {
+			s.t.Fatalf("response with payloads %v refused for %v", pack, fields)
+		}
+		n++
+		pack = nil
+	}
+	for i, p := range s.payloads {
+		if strings.ContainsRune(p, 0) {
+			// Alone, so that its refusal refuses nothing else.
+			if fields := decide(&s.comments[i], models.StatusRejected, []int{i}); fields != nil {
+				s.markRefused(xssFieldResponse, i, fields["response"])
+			}
+			continue
+		}
+		pack = append(pack, i)
+		if len(pack) == xssResponsePack {
+			flush()
+		}
+	}
+	flush()
+	for _, d := range s.decided {
+		s.comments[d.payload] = d
 	}
 }
 
@@ -707,6 +828,7 @@ type xssTab struct {
 	dialogs    []string
 	exceptions []string
 	logErrors  []string
+	console    int // console.* calls
 }
 
 func (b *xssBrowser) newTab(t *testing.T, name, base string) *xssTab {
@@ -746,10 +868,14 @@ func (tab *xssTab) onEvent(ev any) {
 		tab.mu.Lock()
 		tab.exceptions = append(tab.exceptions, msg)
 		tab.mu.Unlock()
+	case *cdpruntime.EventConsoleAPICalled:
+		tab.mu.Lock()
+		tab.console++
+		tab.mu.Unlock()
 	case *cdplog.EventEntryAdded:
 		if e.Entry != nil && e.Entry.Level == cdplog.EntryLevelError {
 			tab.mu.Lock()
-			tab.logErrors = append(tab.logErrors, string(e.Entry.Source)+": "+e.Entry.Text)
+			tab.logErrors = append(tab.logErrors, string(e.Entry.Source)+": "+e.Entry.Text+" "+e.Entry.URL)
 			tab.mu.Unlock()
 		}
 	}
@@ -827,6 +953,7 @@ func (tab *xssTab) visit(v xssVisit) xssOutcome {
 	o.nav = time.Since(t0)
 	if err != nil {
 		o.err = err
+		o.dialogs, o.exceptions = tab.since(d0, e0)
 		return o
 	}
 	if resp != nil {
@@ -865,14 +992,14 @@ func xssSqueeze(s string) string {
 // problems lists what is wrong with a visit; an empty list is a pass.
 func (o xssOutcome) problems(wantStatus int64) []string {
 	var p []string
+	for _, d := range o.dialogs {
+		p = append(p, "DIALOG opened: "+d)
+	}
 	if o.err != nil {
-		return []string{fmt.Sprintf("load failed: %v", o.err)}
+		return append(p, fmt.Sprintf("load failed: %v", o.err))
 	}
 	if o.status != wantStatus {
 		p = append(p, fmt.Sprintf("HTTP %d, want %d", o.status, wantStatus))
-	}
-	for _, d := range o.dialogs {
-		p = append(p, "DIALOG opened: "+d)
 	}
 	if !o.res.Body {
 		p = append(p, "document.body was removed")
@@ -909,7 +1036,7 @@ type xssPassStats struct {
 	slowest                                 string
 }
 
-// runPass opens every role's pages in its own tab, the tabs in parallel,
+// xssRunPass opens every role's pages in its own tab, the tabs in parallel,
 // and reports each problem with its page.
 func xssRunPass(t *testing.T, pass string, plan map[*xssTab][]xssVisit) xssPassStats {
 	t.Helper()
@@ -998,6 +1125,7 @@ func TestXSSStoredPayloads(t *testing.T) {
 		}
 	}
 
+	phase = time.Now()
 	b := xssStartBrowser(t, chrome)
 	anon := b.newTab(t, "anonymous", ts.URL)
 	mod := b.newTab(t, "moderator", ts.URL)
@@ -1005,7 +1133,7 @@ func TestXSSStoredPayloads(t *testing.T) {
 		t.Fatalf("moderator sign-in: %v", err)
 	}
 	var commenters []*xssTab
-	for k := 0; k < xssBrowserLogins; k++ {
+	for k := 0; k < xssCommenters; k++ {
 		tab := b.newTab(t, fmt.Sprintf("commenter %d", k+1), ts.URL)
 		if err := tab.signIn(s.users[k].email, xssUserPassword); err != nil {
 			t.Fatalf("commenter %d sign-in: %v", k+1, err)
@@ -1013,6 +1141,9 @@ func TestXSSStoredPayloads(t *testing.T) {
 		commenters = append(commenters, tab)
 	}
 
+	// plan lists the pages of one pass. Pass 2 (full) opens every page
+	// that shows payloads in bulk, every decided comment and a quarter of the
+	// one-payload documents; pass 1 opens a sample of the same kinds.
 	plan := func(full bool) map[*xssTab][]xssVisit {
 		var titles []string
 		for i := range payloads {
@@ -1020,66 +1151,91 @@ func TestXSSStoredPayloads(t *testing.T) {
 				titles = append(titles, s.docs[i].title)
 			}
 		}
+		var names []string
+		for _, u := range s.users {
+			names = append(names, u.name, u.affiliation)
+		}
 		p := map[*xssTab][]xssVisit{}
 		p[anon] = append(p[anon], xssVisit{path: "/", want: titles})
-		p[mod] = append(p[mod], xssVisit{path: "/"})
-		for i, d := range s.docs {
-			if !full && i%xssDocStride != 0 {
-				continue
-			}
+		p[mod] = append(p[mod], xssVisit{path: "/", want: titles}, xssVisit{path: "/admin", want: names})
+		// One large page per status; its responses prove nothing is paged away.
+		for _, st := range []string{"pending", "accepted", "deferred", "rejected"} {
 			var want []string
-			if s.stored[xssFieldTitle][i] {
-				want = []string{d.title}
+			for _, c := range s.decided {
+				if c.status == st {
+					for _, i := range c.responses {
+						want = append(want, s.payloads[i])
+					}
+				}
 			}
-			p[anon] = append(p[anon], xssVisit{path: "/documents/" + d.slug, want: want})
-			p[mod] = append(p[mod], xssVisit{path: "/documents/" + d.slug})
+			p[mod] = append(p[mod], xssVisit{path: "/moderation?status=" + st, want: want})
+		}
+		for _, g := range s.groups {
+			p[anon] = append(p[anon], xssVisit{path: "/documents/" + g.slug})
+			p[mod] = append(p[mod], xssVisit{path: "/documents/" + g.slug})
 		}
 		for _, d := range s.extra {
 			p[anon] = append(p[anon], xssVisit{path: "/documents/" + d.slug})
 			p[mod] = append(p[mod], xssVisit{path: "/documents/" + d.slug})
 		}
-		for _, st := range []string{"pending", "accepted", "deferred", "rejected"} {
-			p[mod] = append(p[mod], xssVisit{path: "/moderation?status=" + st})
+		for i, d := range s.docs {
+			var want []string
+			if s.stored[xssFieldTitle][i] {
+				want = []string{d.title}
+			}
+			if (full && i%4 == 2) || (!full && i%8 == 0) {
+				p[anon] = append(p[anon], xssVisit{path: "/documents/" + d.slug, want: want})
+			}
+			if (full && i%16 == 6) || (!full && i%16 == 12) {
+				p[mod] = append(p[mod], xssVisit{path: "/documents/" + d.slug, want: want})
+			}
 		}
-		var names []string
-		for _, u := range s.users {
-			names = append(names, u.name, u.affiliation)
-		}
-		p[mod] = append(p[mod], xssVisit{path: "/admin", want: names})
-		nAnon, nMod, nPending := 0, 0, 0
-		for k, c := range s.comments {
+		nAnon, nMod := 0, 0
+		for _, c := range s.decided {
 			path := fmt.Sprintf("/comments/%d", c.id)
-			switch {
-			case c.status != models.StatusPending:
-				if full || nMod < xssCommentSample {
-					var want []string
-					if c.response != "" {
-						want = []string{c.response}
-					}
-					p[mod] = append(p[mod], xssVisit{path: path, want: want})
-					nMod++
-				}
-				if (full || nAnon < xssCommentSample) && k%2 == 0 {
-					p[anon] = append(p[anon], xssVisit{path: path})
-					nAnon++
-				}
-			case nPending < 20:
-				p[mod] = append(p[mod], xssVisit{path: path})
+			var want []string
+			for _, i := range c.responses {
+				want = append(want, s.payloads[i])
+			}
+			if full || nMod < 30 {
+				p[mod] = append(p[mod], xssVisit{path: path, want: want})
+				nMod++
+			}
+			if c.visibility != "private" && (full || nAnon < 10) {
+				p[anon] = append(p[anon], xssVisit{path: path, want: want})
+				nAnon++
+			}
+		}
+		nPending := 0
+		for k, c := range s.comments {
+			if c.status == models.StatusPending && (k%2 == 0) == full && nPending < 20 {
+				p[mod] = append(p[mod], xssVisit{path: fmt.Sprintf("/comments/%d", c.id)})
 				nPending++
 			}
 		}
+		// Authors see their own pending comments, in full and in the edit
+		// form, and their name and affiliation on the account page.
 		for k, tab := range commenters {
-			p[tab] = append(p[tab], xssVisit{path: "/me/comments"}, xssVisit{path: "/"})
+			u := s.users[k]
+			p[tab] = append(p[tab], xssVisit{path: "/me/comments"}, xssVisit{path: "/me/account", want: []string{u.name, u.affiliation}}, xssVisit{path: "/"})
 			n := 0
 			for _, c := range s.comments {
-				if c.author == k && n < 5 {
-					p[tab] = append(p[tab], xssVisit{path: "/documents/" + c.slug}, xssVisit{path: fmt.Sprintf("/comments/%d", c.id)})
-					n++
+				if c.author != k {
+					continue
 				}
+				if (full && n%6 == 0) || (!full && n < 3) {
+					p[tab] = append(p[tab], xssVisit{path: fmt.Sprintf("/comments/%d", c.id)})
+				}
+				n++
+			}
+			for g := k; g < len(s.groups); g += 5 {
+				p[tab] = append(p[tab], xssVisit{path: "/documents/" + s.groups[g].slug})
 			}
 		}
 		return p
 	}
+
+	t.Logf("browser started and signed in in %v", time.Since(phase).Round(time.Millisecond))
 
 	// Pass 1: as a visitor's browser sees the site, CSP on.
 	pass1 := xssRunPass(t, "pass 1 (CSP on)", plan(false))
@@ -1108,8 +1264,16 @@ func TestXSSStoredPayloads(t *testing.T) {
 	for _, i := range s.dropped {
 		dropped = append(dropped, strconv.Itoa(i+1))
 	}
-	t.Logf("  paragraphs the splitter dropped (no visible text): %d [%s]", len(s.dropped), strings.Join(dropped, " "))
-	t.Logf("users: %d registered (%d with payload names), comments: %d, documents: %d", len(s.users), len(s.users), len(s.comments), len(s.docs)+len(s.extra))
+	t.Logf("  own paragraphs the splitter dropped (raw HTML, no visible text): %d [%s]", len(s.dropped), strings.Join(dropped, " "))
+	t.Logf("  paragraphs of the inline document: %d of %d payloads; plain-text document: %d paragraphs",
+		s.inlineKept, len(payloads)-len(s.refused[xssFieldParagraph]), len(s.extra[1].paraIDs))
+	var swallowed []string
+	for _, i := range s.swallowed {
+		swallowed = append(swallowed, strconv.Itoa(i+1))
+	}
+	t.Logf("  payloads whose carrier paragraph an earlier payload swallowed in the run documents: %d [%s]", len(s.swallowed), strings.Join(swallowed, " "))
+	t.Logf("users: %d registered with payload names, comments: %d (%d decided), documents: %d",
+		len(s.users), len(s.comments), len(s.decided), len(s.docs)+len(s.groups)+len(s.extra))
 	for _, r := range []struct {
 		name string
 		st   xssPassStats
@@ -1123,10 +1287,11 @@ func TestXSSStoredPayloads(t *testing.T) {
 			t.Logf("  CSP violation: %s", c)
 		}
 	}
-	var logErrors int
+	var logErrors, console int
 	for _, tab := range append([]*xssTab{anon, mod}, commenters...) {
 		tab.mu.Lock()
 		logErrors += len(tab.logErrors)
+		console += tab.console
 		for k, l := range tab.logErrors {
 			if k < 3 {
 				t.Logf("  console error in %s tab: %s", tab.name, l)
@@ -1134,7 +1299,7 @@ func TestXSSStoredPayloads(t *testing.T) {
 		}
 		tab.mu.Unlock()
 	}
-	t.Logf("console errors: %d; time: storing %v, pass 1 done at %v, all %v", logErrors, stored.Round(time.Millisecond), t1.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	t.Logf("console.* calls: %d, browser log errors: %d; time: storing %v, pass 1 done at %v, all %v", console, logErrors, stored.Round(time.Millisecond), t1.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	if xssRaceBuild() {
 		t.Log("(built with -race: argon2 and the server are slower)")
 	}
