@@ -5,6 +5,7 @@ package models
 import (
 	"database/sql"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -14,7 +15,7 @@ import (
 type Store struct {
 	db      *gorm.DB
 	dialect Dialect
-	now     func() time.Time
+	clock   atomic.Pointer[func() time.Time] // swapped by tests while workers run
 }
 
 // NewStore wraps an open, migrated database.
@@ -23,8 +24,13 @@ func NewStore(db *gorm.DB) *Store {
 	if db.Dialector.Name() == "postgres" {
 		d = Postgres
 	}
-	return &Store{db: db, dialect: d, now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{db: db, dialect: d}
+	s.SetClock(func() time.Time { return time.Now().UTC() })
+	return s
 }
+
+// now reads the store's clock.
+func (s *Store) now() time.Time { return (*s.clock.Load())() }
 
 // Dialect names the database the store runs on.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -34,7 +40,7 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
 
 // SetClock replaces the clock, for tests of time windows.
-func (s *Store) SetClock(now func() time.Time) { s.now = now }
+func (s *Store) SetClock(now func() time.Time) { s.clock.Store(&now) }
 
 // notFound translates gorm's not-found error into ErrNotFound.
 func notFound(err error) error {

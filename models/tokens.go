@@ -208,7 +208,7 @@ func (s *Store) ChangePassword(ctx context.Context, u *User, current, password s
 }
 
 // setPassword stores a new hash, optionally confirms the address, and ends
-// the user's sessions.
+// the user's sessions and API tokens.
 func (s *Store) setPassword(tx *gorm.DB, u *User, hash string, verify bool) error {
 	now := s.now()
 	upd := map[string]any{"password_hash": hash, "password_changed_at": now, "updated_at": now}
@@ -220,5 +220,9 @@ func (s *Store) setPassword(tx *gorm.DB, u *User, hash string, verify bool) erro
 		return err
 	}
 	u.PasswordHash, u.PasswordChangedAt = hash, now
+	// Whoever knew the old password may have made API tokens with it.
+	if err := tx.Where("user_id = ?", u.ID).Delete(&APIToken{}).Error; err != nil {
+		return err
+	}
 	return tx.Where("user_id = ?", u.ID).Delete(&SessionRow{}).Error
 }
