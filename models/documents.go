@@ -230,6 +230,11 @@ func utcPtr(t *time.Time) *time.Time {
 
 // DocumentBySlug loads a document.
 func (s *Store) DocumentBySlug(ctx context.Context, slug string) (*Document, error) {
+	// Only well-formed slugs reach the database: PostgreSQL refuses NUL
+	// bytes and invalid UTF-8 with an error, SQLite would just miss.
+	if len(slug) > MaxSlugLength || !slugPattern.MatchString(slug) {
+		return nil, fmt.Errorf("document %q: %w", slug, ErrNotFound)
+	}
 	var d Document
 	if err := s.db.WithContext(ctx).Where("slug = ?", slug).First(&d).Error; err != nil {
 		return nil, fmt.Errorf("document %q: %w", slug, notFound(err))

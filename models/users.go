@@ -129,6 +129,10 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(s[at+1:], ".")
 }
 
+// safeText reports whether s may be sent to any database as a query
+// parameter: valid UTF-8 without NUL bytes.
+func safeText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
 // checkText validates a free-text field: valid UTF-8, no NUL, within max runes.
 func checkText(v ValidationError, field, s string, max int, required bool) {
 	switch {
@@ -182,6 +186,9 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
 
 // UserByEmail loads a user by address, case-insensitively.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
+	if !safeText(email) || len(email) > MaxEmailLength {
+		return nil, fmt.Errorf("user by email: %w", ErrNotFound)
+	}
 	var u User
 	if err := s.db.WithContext(ctx).Where("email = ?", NormalizeEmail(email)).First(&u).Error; err != nil {
 		return nil, fmt.Errorf("user by email: %w", notFound(err))
