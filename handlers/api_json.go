@@ -79,6 +79,7 @@ type commentJSON struct {
 	Response         string      `json:"response"`
 	CreatedAt        time.Time   `json:"created_at"`
 	DecidedAt        *time.Time  `json:"decided_at"`
+	WithdrawnAt      *time.Time  `json:"withdrawn_at"` // set when the author withdrew it
 }
 
 // toCommentJSON hides the author where viewer may not see them; the
@@ -88,6 +89,7 @@ func toCommentJSON(c *models.CommentDetail, viewer *models.User) commentJSON {
 		ID: c.ID, DocumentSlug: c.DocumentSlug, ParagraphIDs: c.ParagraphIDs, ParagraphNumbers: c.ParagraphNumbers,
 		StakeholderGroup: c.AuthorGroup, Body: c.Body, ProposedText: c.ProposedText, Kind: c.Kind,
 		Visibility: c.Visibility, Status: c.Status, Response: c.Response, CreatedAt: c.CreatedAt, DecidedAt: c.DecidedAt,
+		WithdrawnAt: c.WithdrawnAt,
 	}
 	if out.ParagraphIDs == nil {
 		out.ParagraphIDs, out.ParagraphNumbers = []int64{}, []int{}
