@@ -17,20 +17,6 @@ import (
 	"margin/models"
 )
 
-// copyStore opens and migrates the database at url.
-func copyStore(t *testing.T, url string) *models.Store {
-	t.Helper()
-	db, dialect, err := models.Open(url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := models.Migrate(context.Background(), db, dialect, migrations.FS); err != nil {
-		t.Fatal(err)
-	}
-	s := models.NewStore(db)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 // copySource builds a populated SQLite database through the store and
 // returns its URL, its store and the id of a comment to check.
@@ -38,7 +24,7 @@ func copySource(t *testing.T) (string, *models.Store, int64) {
 	t.Helper()
 	ctx := context.Background()
 	url := "sqlite://" + filepath.Join(t.TempDir(), "source.db")
-	s := copyStore(t, url)
+	s := openStoreAt(t, url)
 	user := func(email, role string, verified bool) *models.User {
 		u, err := s.CreateUser(ctx, models.NewUser{
 			Name: "Name of " + email, Email: email, Password: "correct horse battery", Affiliation: "Org",
@@ -216,7 +202,7 @@ func TestCopyDatabase(t *testing.T) {
 	if !slices.Equal(counts, reported) {
 		t.Errorf("reported %v, returned %v", reported, counts)
 	}
-	dst := copyStore(t, dstURL)
+	dst := openStoreAt(t, dstURL)
 	t.Logf("copied to %s: %v", dst.Dialect(), counts)
 	srcDB, _ := src.SQLDB()
 	dstDB, _ := dst.SQLDB()
@@ -329,7 +315,7 @@ func TestCopyRefusals(t *testing.T) {
 
 	t.Run("target not empty", func(t *testing.T) {
 		dstURL := dbtest.URL(t)
-		dst := copyStore(t, dstURL)
+		dst := openStoreAt(t, dstURL)
 		if _, err := dst.CreateUser(ctx, models.NewUser{Name: "Early", Email: "early@example.org", Password: "correct horse battery",
 			StakeholderGroup: "technical_community", Country: "FR", Role: models.RoleAdmin, Verified: true}); err != nil {
 			t.Fatal(err)

@@ -12,25 +12,9 @@ import (
 	"time"
 
 	"margin/internal/dbtest"
-	"margin/migrations"
 	"margin/models"
 )
 
-// openStoreAt opens and migrates the database at url (a second store on
-// the same database is a second instance).
-func openStoreAt(t *testing.T, url string) *models.Store {
-	t.Helper()
-	db, dialect, err := models.Open(url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := models.Migrate(context.Background(), db, dialect, migrations.FS); err != nil {
-		t.Fatal(err)
-	}
-	s := models.NewStore(db)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 // testClock is a settable clock for Store.SetClock, safe for concurrent use.
 type testClock struct{ ns atomic.Int64 }

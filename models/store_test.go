@@ -9,10 +9,18 @@ import (
 	"margin/models"
 )
 
-// newStore opens a fresh, migrated SQLite file in the test's temp dir.
+// newStore opens a fresh, migrated database of the test (SQLite, or
+// PostgreSQL under MARGIN_TEST_DATABASE_URL).
 func newStore(t testing.TB) *models.Store {
 	t.Helper()
-	db, dialect, err := models.Open(dbtest.URL(t), nil)
+	return openStoreAt(t, dbtest.URL(t))
+}
+
+// openStoreAt opens and migrates the database at url; a second store on the
+// same database stands for a second instance.
+func openStoreAt(t testing.TB, url string) *models.Store {
+	t.Helper()
+	db, dialect, err := models.Open(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
