@@ -17,7 +17,6 @@ import (
 	"margin/models"
 )
 
-
 // copySource builds a populated SQLite database through the store and
 // returns its URL, its store and the id of a comment to check.
 func copySource(t *testing.T) (string, *models.Store, int64) {

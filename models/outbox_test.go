@@ -15,7 +15,6 @@ import (
 	"margin/models"
 )
 
-
 // testClock is a settable clock for Store.SetClock, safe for concurrent use.
 type testClock struct{ ns atomic.Int64 }
 
