@@ -53,9 +53,9 @@ func columns(t *testing.T, url string) []string {
 // they end with the same tables and columns, so the two migration folders
 // stay in step.
 func TestDialectsHaveTheSameSchema(t *testing.T) {
-	dbtest.RequirePostgres(t)
+	pgURL := dbtest.PostgresURL(t)
 	lite := columns(t, "sqlite://"+filepath.Join(t.TempDir(), "m.db"))
-	pg := columns(t, dbtest.URL(t))
+	pg := columns(t, pgURL)
 	if !slices.Equal(lite, pg) {
 		t.Fatalf("schemas differ:\nsqlite:   %s\npostgres: %s", strings.Join(lite, " "), strings.Join(pg, " "))
 	}

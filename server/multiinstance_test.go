@@ -15,9 +15,8 @@ import (
 // loopback ports against one PostgreSQL database and drives the whole cycle
 // across them: nothing may live in one instance's memory.
 func TestTwoInstancesShareEverything(t *testing.T) {
-	dbtest.RequirePostgres(t)
 	env := map[string]string{
-		"MARGIN_DATABASE_URL":   dbtest.URL(t),
+		"MARGIN_DATABASE_URL":   dbtest.PostgresURL(t),
 		"MARGIN_DATA_DIR":       t.TempDir(), // shared, like a mounted volume: the mail outbox
 		"MARGIN_SESSION_SECRET": "a shared secret of at least thirty-two characters",
 		"MARGIN_ADMIN_EMAIL":    "secretariat@example.org",

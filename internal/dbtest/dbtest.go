@@ -17,9 +17,15 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 )
 
-// EnvVar names the PostgreSQL server for tests, e.g.
-// postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
+// EnvVar names the database the whole suite runs on, e.g.
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable; unset means
+// SQLite.
 const EnvVar = "MARGIN_TEST_DATABASE_URL"
+
+// PostgresEnvVar names a PostgreSQL server for the tests that are about
+// PostgreSQL itself (schema parity, several instances), so that they run
+// in the SQLite pass too. MARGIN_TEST_DATABASE_URL serves when it is unset.
+const PostgresEnvVar = "MARGIN_TEST_POSTGRES_URL"
 
 // Postgres reports whether tests run against PostgreSQL.
 func Postgres() bool { return strings.HasPrefix(os.Getenv(EnvVar), "postgres") }
@@ -69,15 +75,19 @@ func schemaURL(t testing.TB, base string) string {
 	return u.String()
 }
 
-// RequirePostgres skips the test, with a message saying why, unless
-// PostgreSQL is configured.
-func RequirePostgres(t testing.TB) string {
+// PostgresURL returns a fresh PostgreSQL schema for a test about
+// PostgreSQL, or skips the test, with a message saying why, when no server
+// is configured.
+func PostgresURL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvVar)
-	if !strings.HasPrefix(base, "postgres") {
-		t.Skipf("PostgreSQL test skipped: set %s=postgres://… to run it (.ci/run does)", EnvVar)
+	base := os.Getenv(PostgresEnvVar)
+	if base == "" {
+		base = os.Getenv(EnvVar)
 	}
-	return base
+	if !strings.HasPrefix(base, "postgres") {
+		t.Skipf("PostgreSQL test skipped: set %s or %s to postgres://… to run it (.ci/run does)", PostgresEnvVar, EnvVar)
+	}
+	return schemaURL(t, base)
 }
 
 // SkipOnPostgres skips a test that is about SQLite itself (its file, WAL,
