@@ -116,19 +116,7 @@ func Open(rawURL string, log logger.Interface) (*gorm.DB, Dialect, error) {
 
 // Migrate brings the schema up to date from the embedded migrations of dialect.
 func Migrate(ctx context.Context, db *gorm.DB, dialect Dialect, migrations fs.FS) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	sub, err := fs.Sub(migrations, string(dialect))
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	gd := goose.DialectSQLite3
-	if dialect == Postgres {
-		gd = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(gd, sqlDB, sub)
+	p, err := migrationProvider(db, dialect, migrations)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -136,6 +124,25 @@ func Migrate(ctx context.Context, db *gorm.DB, dialect Dialect, migrations fs.FS
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// migrationProvider is goose over db with the migrations of its dialect.
+func migrationProvider(db *gorm.DB, dialect Dialect, migrations fs.FS) (*goose.Provider, error) {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(migrations, string(dialect))
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(gooseDialect(dialect), sqlDB, sub)
+}
+
+// MigrationProvider gives maintenance commands and tests goose over the
+// store's database, with the migrations of its dialect.
+func (s *Store) MigrationProvider(migrations fs.FS) (*goose.Provider, error) {
+	return migrationProvider(s.db, s.dialect, migrations)
 }
 
 // Ping checks the database answers.

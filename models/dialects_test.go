@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"context"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,15 +15,8 @@ import (
 // left out.
 func columns(t *testing.T, url string) []string {
 	t.Helper()
-	db, dialect, err := models.Open(url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := models.Migrate(context.Background(), db, dialect, migrations.FS); err != nil {
-		t.Fatal(err)
-	}
-	s := models.NewStore(db)
-	defer s.Close()
+	s := openStoreAt(t, url)
+	dialect := s.Dialect()
 	sqlDB, _ := s.SQLDB()
 	q := `SELECT m.name || '.' || p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
 	      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version'`

@@ -25,15 +25,7 @@ func (s *Store) Ready(ctx context.Context, migrations fs.FS) error {
 	if migrations == nil {
 		return errors.New("ready: no migrations to compare the schema with")
 	}
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return fmt.Errorf("ready: %w", err)
-	}
-	sub, err := fs.Sub(migrations, string(s.dialect))
-	if err != nil {
-		return fmt.Errorf("ready: %w", err)
-	}
-	p, err := goose.NewProvider(gooseDialect(s.dialect), sqlDB, sub)
+	p, err := s.MigrationProvider(migrations)
 	if err != nil {
 		return fmt.Errorf("ready: %w", err)
 	}

@@ -3,10 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"testing"
-
-	"github.com/pressly/goose/v3"
 
 	"margin/internal/dbtest"
 	"margin/migrations"
@@ -33,25 +30,13 @@ func TestReady(t *testing.T) {
 // reports it until Migrate catches up.
 func TestReadySchemaBehind(t *testing.T) {
 	ctx := context.Background()
-	db, dialect, err := models.Open(dbtest.URL(t), nil)
+	db, _, err := models.Open(dbtest.URL(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := models.NewStore(db)
 	t.Cleanup(func() { s.Close() })
-	sqlDB, err := s.SQLDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := fs.Sub(migrations.FS, string(dialect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gd := goose.DialectSQLite3
-	if dialect == models.Postgres {
-		gd = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(gd, sqlDB, sub)
+	p, err := s.MigrationProvider(migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +52,7 @@ func TestReadySchemaBehind(t *testing.T) {
 	if err := s.Ready(ctx, migrations.FS); !errors.Is(err, models.ErrSchemaBehind) {
 		t.Errorf("Ready at version 1 = %v, want ErrSchemaBehind", err)
 	}
-	if err := models.Migrate(ctx, db, dialect, migrations.FS); err != nil {
+	if err := models.Migrate(ctx, db, s.Dialect(), migrations.FS); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Ready(ctx, migrations.FS); err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -139,12 +138,7 @@ func TestCLI(t *testing.T) {
 // TestServeShutsDownGracefully starts `margin serve` on a free port, checks
 // /healthz, and stops it by cancelling the context (what SIGTERM does).
 func TestServeShutsDownGracefully(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	dir := t.TempDir()
 	dbURL := dbtest.URL(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -156,6 +150,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		}, strings.NewReader(""), &out, &out)
 	}()
 	var res *http.Response
+	var err error
 	for i := 0; i < 100; i++ {
 		if res, err = http.Get("http://" + addr + "/healthz"); err == nil {
 			break

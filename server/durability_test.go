@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -109,7 +108,7 @@ func TestDurabilityKill9(t *testing.T) {
 	t.Logf("built %s in %v", bin, time.Since(began).Round(time.Millisecond))
 
 	dataDir := filepath.Join(tmp, "data")
-	addr := durFreeAddr(t)
+	addr := freeAddr(t)
 	base := "http://" + addr
 	env := durEnv(map[string]string{
 		"MARGIN_DATA_DIR": dataDir, "MARGIN_ADDR": addr,
@@ -595,17 +594,6 @@ func durParallel(n, width int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-// durFreeAddr returns a loopback address with a port free right now.
-func durFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // durErrorLines returns the ERROR-level lines of a text log.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,25 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pressly/goose/v3"
-
 	"margin/internal/dbtest"
 	"margin/migrations"
 	"margin/models"
 )
 
 const metricsSlug = "metrics-draft"
-
-// metricsFreeAddr returns a loopback address nothing listens on.
-func metricsFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // metricsFixture migrates dbURL and stores a commenter (returning an API
 // token) and an open document (returning its first paragraph's id).
@@ -130,7 +116,7 @@ func metricsSample(exposition, series string) (float64, bool) {
 // few requests on the public listener, and reads them back from /metrics on
 // the other one.
 func TestMetricsListener(t *testing.T) {
-	addr, metricsAddr := metricsFreeAddr(t), metricsFreeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	dir := t.TempDir()
 	dbURL := dbtest.URL(t)
 	token, paragraphID := metricsFixture(t, dbURL)
@@ -280,25 +266,13 @@ func TestMetricsReadyz(t *testing.T) {
 	// Roll the newest migration back on a separate connection, as if a
 	// newer binary's migration had not been applied.
 	ctx := context.Background()
-	db, dialect, err := models.Open(ts.app.cfg.DatabaseURL, nil)
+	db, _, err := models.Open(ts.app.cfg.DatabaseURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := models.NewStore(db)
 	defer other.Close()
-	sqlDB, err := other.SQLDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := fs.Sub(migrations.FS, string(dialect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gd := goose.DialectSQLite3
-	if dialect == models.Postgres {
-		gd = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(gd, sqlDB, sub)
+	p, err := other.MigrationProvider(migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +285,7 @@ func TestMetricsReadyz(t *testing.T) {
 	if code, _ := metricsCall(t, "GET", ts.URL+"/healthz", "", nil); code != http.StatusOK {
 		t.Errorf("GET /healthz with a migration missing = %d, want 200: the process is alive", code)
 	}
-	if err := models.Migrate(ctx, db, dialect, migrations.FS); err != nil {
+	if err := models.Migrate(ctx, db, other.Dialect(), migrations.FS); err != nil {
 		t.Fatal(err)
 	}
 	if code, body := readyz(); code != http.StatusOK {
@@ -403,7 +377,7 @@ func TestMetricsAddrInUse(t *testing.T) {
 	}
 	defer l.Close()
 	env := map[string]string{
-		"MARGIN_DATA_DIR": t.TempDir(), "MARGIN_ADDR": metricsFreeAddr(t), "MARGIN_METRICS_ADDR": l.Addr().String(),
+		"MARGIN_DATA_DIR": t.TempDir(), "MARGIN_ADDR": freeAddr(t), "MARGIN_METRICS_ADDR": l.Addr().String(),
 		"MARGIN_DATABASE_URL": dbtest.URL(t),
 	}
 	done := make(chan error, 1)
